@@ -1,0 +1,135 @@
+"""Noisy linear regression with a diagonal covariance: the model every other module uses.
+
+Data: ``x ~ N(0, H)`` with ``H = diag(eigenvalues)`` (WLOG: SGD is rotation invariant),
+``y = <x, theta*> + eps`` with ``eps ~ N(0, noise^2)``. The iterate starts at ``w0 = 0``
+and the excess risk is
+
+    E(w) = 1/2 sum_j lambda_j (w_j - theta*_j)^2
+
+(functional_scaling_law.md section 1; Seesaw App. A includes the same 1/2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._validation import as_float_array, check_int, check_positive, check_scalar, is_traced
+
+__all__ = ["Problem", "power_law_problem", "excess_risk"]
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A noisy linear-regression task in the eigenbasis of its covariance.
+
+    Attributes:
+        eigenvalues: ``(d,)`` positive eigenvalues ``lambda_j`` of ``H``.
+        target: ``(d,)`` coefficients ``theta*_j`` of the population minimiser.
+        noise: label-noise standard deviation ``sigma >= 0``.
+
+    Construction validates concrete inputs eagerly and stores float64 NumPy arrays, so a
+    problem built once can be used under float32 or float64 without losing precision.
+    Problems are pytrees (leaves: eigenvalues, target, noise).
+
+    Examples:
+        >>> import batchramp_theory as bt
+        >>> p = bt.Problem([1.0, 0.5], [1.0, -1.0], noise=0.1)
+        >>> p.dim, float(p.initial_risk)
+        (2, 0.75)
+    """
+
+    eigenvalues: np.ndarray
+    target: np.ndarray
+    noise: float | np.ndarray
+
+    def __init__(self, eigenvalues, target, noise=0.0):
+        if any(is_traced(v) for v in (eigenvalues, target, noise)):
+            object.__setattr__(self, "eigenvalues", eigenvalues)
+            object.__setattr__(self, "target", target)
+            object.__setattr__(self, "noise", noise)
+            return
+        lam = as_float_array("eigenvalues", eigenvalues, ndim=1)
+        if lam.size == 0:
+            raise ValueError("eigenvalues must be non-empty")
+        check_positive("eigenvalues", lam)
+        theta = as_float_array("target", target, ndim=1)
+        if theta.shape != lam.shape:
+            raise ValueError(
+                f"target has shape {theta.shape} but eigenvalues has shape {lam.shape}"
+            )
+        sigma = check_scalar("noise", noise, low=0.0)
+        object.__setattr__(self, "eigenvalues", lam)
+        object.__setattr__(self, "target", theta)
+        object.__setattr__(self, "noise", np.float64(sigma))
+
+    # pytree protocol: unflatten bypasses validation (leaves may be tracers or sentinels).
+    def tree_flatten(self):
+        return (self.eigenvalues, self.target, self.noise), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        obj = object.__new__(cls)
+        for name, value in zip(("eigenvalues", "target", "noise"), children):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    @property
+    def dim(self) -> int:
+        return int(np.shape(self.eigenvalues)[0])
+
+    @property
+    def trace(self):
+        """``tr H``, the sum of the eigenvalues."""
+        return float(np.sum(self.eigenvalues))
+
+    @property
+    def initial_risk(self):
+        """Excess risk at ``w0 = 0``: ``1/2 sum_j lambda_j theta_j^2``."""
+        return 0.5 * float(np.sum(self.eigenvalues * self.target**2))
+
+    def __repr__(self) -> str:
+        return (
+            f"Problem(dim={self.dim}, trace={float(np.sum(self.eigenvalues)):.4g}, "
+            f"noise={float(self.noise):.4g}, initial_risk={self.initial_risk:.4g})"
+        )
+
+
+def power_law_problem(dim: int, capacity: float, source: float, noise: float = 1.0) -> Problem:
+    """The power-law task: ``lambda_j = j^-capacity`` and ``lambda_j theta_j^2 = j^-(source*capacity+1)``.
+
+    ``theta_j = j^((capacity*(1-source)-1)/2)``, ``j = 1..dim``, with no extra normalisation
+    (functional_scaling_law.md section 1, Assumptions 2.3 and 2.5 of arXiv 2509.19189). In
+    the hard regime (``source < 1 - 1/capacity``) the target *grows* with ``j``.
+
+    Args:
+        dim: number of modes ``d >= 1``.
+        capacity: capacity exponent ``beta > 1``.
+        source: source exponent ``s > 0`` (smaller is harder).
+        noise: label-noise standard deviation ``sigma >= 0``.
+
+    Examples:
+        >>> import batchramp_theory as bt
+        >>> p = bt.power_law_problem(100, capacity=2.0, source=0.5, noise=1.0)
+        >>> p.dim
+        100
+    """
+    dim = check_int("dim", dim, low=1)
+    beta = check_scalar("capacity", capacity, low=1.0, low_open=True)
+    s = check_scalar("source", source, low=0.0, low_open=True)
+    j = np.arange(1, dim + 1, dtype=np.float64)
+    lam = j**-beta
+    theta = j ** ((beta * (1.0 - s) - 1.0) / 2.0)
+    return Problem(lam, theta, noise)
+
+
+def excess_risk(problem: Problem, w):
+    """Excess risk ``1/2 sum_j lambda_j (w_j - theta_j)^2`` of iterate(s) ``w`` (last axis = modes)."""
+    lam = jnp.asarray(problem.eigenvalues)
+    theta = jnp.asarray(problem.target)
+    w = jnp.asarray(w)
+    return 0.5 * jnp.sum(lam.astype(w.dtype) * (w - theta.astype(w.dtype)) ** 2, axis=-1)

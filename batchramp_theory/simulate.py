@@ -1,0 +1,187 @@
+"""Monte Carlo simulation of one-pass mini-batch optimizers on noisy linear regression.
+
+One jitted entry point (:func:`_chunk`) advances many runs at once: vmapped over seeds
+(inner) and over a stack of schedules (outer), scanning over a fixed-length chunk of
+steps. :func:`simulate` calls it repeatedly on consecutive chunks, so memory stays bounded,
+a progress bar can advance between chunks, and a repeated call with the same shapes never
+recompiles.
+
+Randomness: ``seed`` (an int or a JAX key) is split into one key per run, and step ``k``
+of a run uses ``fold_in(run_key, k)``. All stacked schedules share the run keys (common
+random numbers), so differences between schedules are measured with far less noise, and a
+run's first ``k`` steps do not depend on how long the schedule is.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .divergence import handle_divergence
+from .optimizers import NormalizedSGD, SGD, gradient_scale, validate_for_problem
+from .problem import Problem
+from .recursions import _problem_arrays, _record_index, gradient_multipliers
+from .sampler import sample_gradient, sample_gradient_explicit
+from .schedules import stack_schedules
+from ._validation import check_int
+
+__all__ = ["simulate"]
+
+# Cap on floats returned per chunk (schedules x runs x chunk steps): bounds host memory.
+_CHUNK_BUDGET = 1 << 22
+
+
+def _as_key(seed):
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return jax.random.key(int(seed))
+    if isinstance(seed, jax.Array) and jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):
+        return seed
+    if isinstance(seed, jax.Array) and seed.dtype == jnp.uint32 and seed.shape == (2,):
+        return jax.random.wrap_key_data(seed)
+    raise ValueError(f"seed must be an int or a JAX PRNG key, got {seed!r}")
+
+
+@partial(jax.jit, static_argnames=("optimizer", "sampler", "max_batch", "features"))
+def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optimizer, sampler, max_batch, features):
+    """Advance ``(S, R)`` runs by ``C`` steps; returns new state and risks ``(S, R, C)``.
+
+    ``delta`` is ``w - theta*`` with shape ``(S, R, d)``; ``lr, batch, mult`` are ``(S, C)``;
+    ``k0`` is the global index of the chunk's first step.
+    """
+    tx = optimizer.transform()
+    if sampler == "exact":
+        draw = sample_gradient
+    else:
+        draw = partial(sample_gradient_explicit, max_batch=max_batch, features=features)
+    steps = k0 + jnp.arange(lr.shape[1])
+
+    def one_run(delta, state, key, lr_s, b_s, mult_s):
+        def body(carry, inp):
+            delta, state = carry
+            k, lr_k, b_k, mult_k = inp
+            g = draw(jax.random.fold_in(key, k), lam, delta, b_k, sigma)
+            g = g * gradient_scale(optimizer, g, delta, lam, sigma, b_k, mult_k)
+            upd, state = tx.update(g, state)
+            delta = delta - lr_k * upd
+            return (delta, state), 0.5 * jnp.dot(lam, delta * delta)
+
+        (delta, state), risks = jax.lax.scan(body, (delta, state), (steps, lr_s, b_s, mult_s))
+        return delta, state, risks
+
+    over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None))
+    over_scheds = jax.vmap(over_runs, in_axes=(0, 0, None, 0, 0, 0))
+    return over_scheds(delta, opt_state, run_keys, lr, batch, mult)
+
+
+def simulate(
+    problem: Problem,
+    schedule,
+    optimizer=SGD(),
+    num_runs: int = 1,
+    seed=0,
+    *,
+    record_steps=None,
+    sampler: str = "exact",
+    features: str = "gaussian",
+    chunk_size: int | None = None,
+    progress: bool = False,
+    on_divergence: str = "raise",
+):
+    """Monte Carlo excess risk of ``num_runs`` independent runs, at steps ``0..K``.
+
+    Args:
+        problem: the task; every run starts at ``w0 = 0``.
+        schedule: a :class:`Schedule` or a sequence of them (padded with ``lr = 0``).
+        optimizer: ``SGD()``, ``Momentum(m)``, ``NormalizedSGD(normalizer)``, ``Adam(...)``,
+            ``SignSGD()``.
+        num_runs: independent runs per schedule.
+        seed: int or JAX key. The same seed gives bit-identical results.
+        record_steps: optional step indices in ``[0, K]`` to keep (default: every step).
+        sampler: ``"exact"`` (O(d) per step, exact in distribution for Gaussian data; see
+            :mod:`batchramp_theory.sampler`) or ``"explicit"`` (draws the ``B x d`` matrix).
+        features: ``"gaussian"`` or, with ``sampler="explicit"``, ``"rademacher"``.
+        chunk_size: steps per jitted call (default: as many as fit a memory budget).
+        progress: show a progress bar over chunks.
+        on_divergence: ``"raise"`` (default, :class:`DivergenceError` with the step) or
+            ``"inf"`` (diverged runs read ``inf`` from that step on, with a warning).
+
+    Returns:
+        ``(num_runs, K+1)`` for one schedule, ``(S, num_runs, K_max+1)`` for a sequence (or the
+        recorded steps only).
+
+    Examples:
+        >>> import batchramp_theory as bt
+        >>> p = bt.power_law_problem(64, 2.0, 0.5, noise=0.5)
+        >>> r = bt.simulate(p, bt.constant(0.5, 16, steps=100), num_runs=8, seed=0)
+        >>> r.shape
+        (8, 101)
+    """
+    validate_for_problem(optimizer, problem)
+    num_runs = check_int("num_runs", num_runs, low=1)
+    if sampler not in ("exact", "explicit"):
+        raise ValueError(f"sampler must be 'exact' or 'explicit', got {sampler!r}")
+    if features != "gaussian" and sampler != "explicit":
+        raise ValueError("non-Gaussian features need sampler='explicit'")
+    key = _as_key(seed)
+    lr, batch, steps, single = stack_schedules(schedule)
+    n_sched, kmax = lr.shape
+    rec = np.arange(kmax + 1) if record_steps is None else _record_index(record_steps, kmax)
+    lam, theta, sigma = _problem_arrays(problem)
+    dt = lam.dtype
+
+    if isinstance(optimizer, NormalizedSGD) and optimizer.normalizer == "expected":
+        # The deterministic normaliser E|g|^2 is a functional of the exact second moments.
+        mult = np.asarray(gradient_multipliers(problem, lr, batch, optimizer))
+    else:
+        mult = np.ones_like(lr)
+
+    if chunk_size is None:
+        chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * num_runs), 16, 8192))
+    chunk_size = min(check_int("chunk_size", chunk_size, low=1), kmax)
+    n_chunks = -(-kmax // chunk_size)
+    pad = n_chunks * chunk_size - kmax
+    lr_p = np.pad(lr, ((0, 0), (0, pad)))
+    batch_p = np.pad(batch, ((0, 0), (0, pad)), constant_values=1)
+    mult_p = np.pad(mult, ((0, 0), (0, pad)))
+
+    run_keys = jax.random.split(key, num_runs)
+    delta = jnp.broadcast_to(-theta, (n_sched, num_runs, theta.shape[0]))
+    state0 = optimizer.transform().init(jnp.zeros_like(theta))
+    opt_state = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n_sched, num_runs) + jnp.shape(x)), state0)
+    max_batch = int(batch.max()) if sampler == "explicit" else 0
+
+    out = np.empty((n_sched, num_runs, rec.size))
+    out[..., rec == 0] = problem.initial_risk
+    bar = _progress_bar(n_chunks) if progress else None
+    try:
+        for c in range(n_chunks):
+            sl = slice(c * chunk_size, (c + 1) * chunk_size)
+            delta, opt_state, risks = _chunk(
+                delta, opt_state, run_keys, lam, sigma,
+                jnp.asarray(lr_p[:, sl], dt), jnp.asarray(batch_p[:, sl], dt), jnp.asarray(mult_p[:, sl], dt),
+                c * chunk_size,
+                optimizer=optimizer, sampler=sampler, max_batch=max_batch, features=features,
+            )
+            # risks[..., j] is the risk after global step c*C + j + 1.
+            lo, hi = c * chunk_size + 1, (c + 1) * chunk_size
+            sel = (rec >= lo) & (rec <= hi)
+            if sel.any():
+                out[..., sel] = np.asarray(risks)[..., rec[sel] - lo]
+            if bar is not None:
+                bar[0].advance(bar[1])
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    out = handle_divergence(out, steps, problem, on_divergence, what="simulation", step_index=rec)
+    return out[0] if single else out
+
+
+def _progress_bar(total: int):
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn, MofNCompleteColumn
+
+    prog = Progress("simulate", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    prog.start()
+    return prog, prog.add_task("simulate", total=total)

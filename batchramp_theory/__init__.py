@@ -50,6 +50,7 @@ from .seesaw import (
     RampRule as RampRule,
     batch_ramp_rule as batch_ramp_rule,
     lr_decay_rule as lr_decay_rule,
+    phase_end_risks as phase_end_risks,
     phase_schedule as phase_schedule,
     ramp_rule as ramp_rule,
     ramp_schedule as ramp_schedule,

@@ -58,6 +58,7 @@ __all__ = [
     "ramp_schedule",
     "PhasedSchedule",
     "phase_schedule",
+    "phase_end_risks",
     "warm_start_steps",
     "LINES",
 ]
@@ -505,3 +506,40 @@ def warm_start_steps(problem, lr: float, batch: int, optimizer=None, *, level: f
             return int(hit[0])
         horizon *= 4
     raise ValueError(f"the excess risk does not reach {level} * sigma^2 within max_steps = {max_steps} steps")
+
+
+def phase_end_risks(problem, phased, optimizer=None, *, on_divergence: str = "inf", pad_to: int | None = None) -> np.ndarray:
+    """Exact expected excess risk at the end of every phase of each :class:`PhasedSchedule`.
+
+    All schedules go through one vmapped :func:`batchramp_theory.expected_risk` call; with
+    ``on_divergence="inf"`` (default) a diverged run reads ``inf`` from its divergence on (Lemma 4
+    controls rely on it) and the :class:`DivergenceWarning` is silenced. ``pad_to`` pads every
+    schedule with ``lr = 0`` steps to a fixed length, so repeated calls with slightly different
+    lengths reuse one compilation.
+
+    Returns:
+        ``(n, K)`` risks for ``n`` phased schedules of ``K`` phases (``(K,)`` for one).
+    """
+    import warnings as _w
+
+    from .divergence import DivergenceWarning
+    from .optimizers import SGD
+    from .recursions import expected_risk
+
+    optimizer = SGD() if optimizer is None else optimizer
+    single = isinstance(phased, PhasedSchedule)
+    items = [phased] if single else list(phased)
+    if not items or not all(isinstance(x, PhasedSchedule) for x in items):
+        raise ValueError("phased must be a PhasedSchedule or a non-empty sequence of them")
+    scheds = [x.schedule for x in items]
+    if pad_to is not None:
+        pad_to = check_int("pad_to", pad_to, low=1)
+        longest = max(s.steps for s in scheds)
+        if pad_to < longest:
+            raise ValueError(f"pad_to ({pad_to}) is shorter than the longest schedule ({longest} steps)")
+        scheds = [s if s.steps == pad_to else s + Schedule(np.zeros(pad_to - s.steps), 1) for s in scheds]
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", DivergenceWarning)
+        risk = np.asarray(expected_risk(problem, scheds, optimizer, on_divergence=on_divergence))
+    out = np.stack([risk[i][x.phase_end_steps] for i, x in enumerate(items)])
+    return out[0] if single else out

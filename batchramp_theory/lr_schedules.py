@@ -166,40 +166,42 @@ class LRSchedule:
         """
         gamma = check_scalar("cut_factor", cut_factor, low=1.0, low_open=True)
         max_cuts = check_int("max_cuts", max_cuts, low=1)
-        grid = np.linspace(0.0, 1.0, _GRID)
-        rg = np.asarray(self.decay(grid, np), dtype=np.float64)
-        r_min = float(rg.min())
-        if r_min > 0:
-            # 1e-9 slack: a level hit exactly (step decay by gamma) counts as reached.
-            k_max = int(np.floor(np.log(r_min) / np.log(1.0 / gamma) + 1e-9))
-        else:
-            k_max = max_cuts
         span = self.total_samples - self.warmup_samples
-        out = []
-        for k in range(1, min(k_max, max_cuts) + 1):
-            level = gamma ** (-k) * (1.0 + 1e-12)
-            hit = np.nonzero(rg <= level)[0]
-            if hit.size == 0:
-                break
-            i = int(hit[0])
-            if i == 0:
-                u = 0.0
-            else:
-                lo, hi = grid[i - 1], grid[i]
-                for _ in range(100):  # bisection to machine precision in u
+        grid = np.linspace(0.0, 1.0, _GRID)
+        # Running minimum: the first u where r(u) <= level is the first grid cell where the running
+        # minimum drops to the level (exact for any profile, monotone or not), then bisection.
+        run_min = np.minimum.accumulate(np.asarray(self.decay(grid, np), dtype=np.float64))
+        r_min = float(run_min[-1])
+        if r_min <= 0:
+            # A profile that reaches 0 crosses every level; only levels met before the last sample
+            # count, and only levels above float resolution (bisect for the last u with r(u) > 0).
+            lo = float(grid[np.nonzero(run_min > 0)[0][-1]]) if np.any(run_min > 0) else 0.0
+            hi = max(lo, 1.0 - 0.5 / span)
+            if self.decay(np.array([hi]), np)[0] <= 0:
+                for _ in range(200):
                     mid = 0.5 * (lo + hi)
-                    if self.decay(np.array([mid]), np)[0] <= level:
-                        hi = mid
-                    else:
-                        lo = mid
-                    if hi - lo <= 1e-17:
-                        break
-                u = hi
-            s_k = self.warmup_samples + float(np.round(span * u))
-            if s_k >= self.total_samples:
-                break
-            out.append(s_k)
-        return np.asarray(out, dtype=np.float64).round().astype(np.int64)
+                    lo, hi = (mid, hi) if self.decay(np.array([mid]), np)[0] > 0 else (lo, mid)
+                hi = lo
+            r_min = float(self.decay(np.array([hi]), np)[0])
+        if r_min <= 0:
+            return np.zeros(0, dtype=np.int64)
+        # 1e-9 slack: a level hit exactly (step decay by gamma) counts as reached.
+        k_max = min(int(np.floor(np.log(r_min) / np.log(1.0 / gamma) + 1e-9)), max_cuts)
+        if k_max < 1:
+            return np.zeros(0, dtype=np.int64)
+        levels = gamma ** (-np.arange(1, k_max + 1, dtype=np.float64)) * (1.0 + 1e-12)
+        i = np.searchsorted(-run_min, -levels, side="left")  # first index with run_min <= level
+        i = np.minimum(i, _GRID - 1)
+        lo = np.where(i > 0, grid[np.maximum(i - 1, 0)], 0.0)
+        hi = grid[i]
+        for _ in range(80):  # vectorised bisection to machine precision in u
+            mid = 0.5 * (lo + hi)
+            below = np.asarray(self.decay(mid, np), dtype=np.float64) <= levels
+            hi = np.where(below, mid, hi)
+            lo = np.where(below, lo, mid)
+        u = np.where(i > 0, hi, 0.0)
+        s_k = self.warmup_samples + np.round(span * u)
+        return s_k[s_k < self.total_samples].round().astype(np.int64)
 
     # ----------------------------------------------------------------- export
     def to_schedule(self, batch: int, tokens_per_sample: int = 1) -> Schedule:

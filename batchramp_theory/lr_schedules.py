@@ -51,6 +51,8 @@ __all__ = [
     "olmo_cosine_lr",
 ]
 
+# Largest per-step schedule materialised (8 bytes per step per array).
+_MAX_STEPS = 50_000_000
 # Grid used to bracket the first crossing of a level before bisection (milestones()).
 _GRID = 8193
 
@@ -219,6 +221,11 @@ class LRSchedule:
                 f"the budget total_samples ({self.total_samples:.6g}) is smaller than one batch ({per_step} samples)"
             )
         steps = int(np.ceil(self.total_samples / per_step - 1e-12))
+        if steps > _MAX_STEPS:
+            raise ValueError(
+                f"the run would take {steps:,} steps at batch {batch}; more than {_MAX_STEPS:,} cannot be "
+                f"materialised as a per-step schedule (use a larger batch or a smaller total_samples)"
+            )
         seen = np.arange(steps, dtype=np.float64) * per_step
         return Schedule(self(seen), np.full(steps, batch))
 

@@ -350,19 +350,21 @@ def ramp_schedule(
     if max_batch is not None:
         max_batch = check_int("max_batch", max_batch, low=b0)
     p = 1.0 if rule.line == "sgd" else 0.5
+    base_sched = base.to_schedule(b0, seq)  # first: it rejects budgets too long to materialise
     milestones = base.milestones(rule.gamma)
     n = milestones.size
     budget = base.total_samples
     lr0, w = base.lr0, base.warmup_samples
 
-    lrs, batches = [], []
+    lr_chunks, batch_chunks, n_steps = [], [], 0
     ms_steps = np.full(n, -1, dtype=np.int64)
     lr_after = np.zeros(n)
     batch_after = np.zeros(n, dtype=np.int64)
     capped = np.zeros(n, dtype=bool)
-    seen, cur_f, cur, lr_scale, i = 0.0, float(b0), b0, 1.0, 0
+    seen, cur_f, cur, lr_scale, i = 0, float(b0), b0, 1.0, 0  # seen: exact integer samples
     too_big = []
     while seen < budget:
+        # At the start of a step: consume at most one due milestone (the repo's FastBSScheduler).
         if i < n and seen >= milestones[i]:
             beta_eff = rule.beta
             if max_batch is not None and cur_f * rule.beta > max_batch:
@@ -372,17 +374,23 @@ def ramp_schedule(
             cur_f *= beta_eff
             cur = _round_batch(cur_f, rounding)
             lr_scale /= alpha_eff
-            ms_steps[i] = len(lrs)
+            ms_steps[i] = n_steps
             lr_after[i] = lr0 * lr_scale
             batch_after[i] = cur
             if cur * seq > budget - seen:
                 too_big.append((i, cur, budget - seen))
             i += 1
+        # Then run at constant batch up to the next event (next milestone or the budget), at
+        # least one step: the same steps as checking the milestone before every step.
+        per_step = cur * seq
+        event = min(float(milestones[i]), budget) if i < n else budget
+        k = max(1, int(math.ceil((event - seen) / per_step)))
+        pos = seen + per_step * np.arange(k, dtype=np.float64)
         # The learning rate: base warmup before W, then lr0 * prod(1/alpha) (seesaw.md 3.2).
-        lr = float(base(seen)) if seen < w else lr0 * lr_scale
-        lrs.append(lr)
-        batches.append(cur)
-        seen += cur * seq
+        lr_chunks.append(np.where(pos < w, base(pos), lr0 * lr_scale))
+        batch_chunks.append(np.full(k, cur, dtype=np.int64))
+        n_steps += k
+        seen += k * per_step
     if too_big:
         k, b, left = too_big[0]
         msg = (
@@ -393,8 +401,7 @@ def ramp_schedule(
         if strict:
             raise ValueError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
-    sched = Schedule(np.asarray(lrs), np.asarray(batches, dtype=np.int64))
-    base_sched = base.to_schedule(b0, seq)
+    sched = Schedule(np.concatenate(lr_chunks), np.concatenate(batch_chunks))
     acc = RampAccounting(
         budget=float(budget),
         base_steps=base_sched.steps,
@@ -520,8 +527,6 @@ def phase_end_risks(problem, phased, optimizer=None, *, on_divergence: str = "in
     Returns:
         ``(n, K)`` risks for ``n`` phased schedules of ``K`` phases (``(K,)`` for one).
     """
-    import warnings as _w
-
     from .divergence import DivergenceWarning
     from .optimizers import SGD
     from .recursions import expected_risk
@@ -538,8 +543,8 @@ def phase_end_risks(problem, phased, optimizer=None, *, on_divergence: str = "in
         if pad_to < longest:
             raise ValueError(f"pad_to ({pad_to}) is shorter than the longest schedule ({longest} steps)")
         scheds = [s if s.steps == pad_to else s + Schedule(np.zeros(pad_to - s.steps), 1) for s in scheds]
-    with _w.catch_warnings():
-        _w.simplefilter("ignore", DivergenceWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
         risk = np.asarray(expected_risk(problem, scheds, optimizer, on_divergence=on_divergence))
     out = np.stack([risk[i][x.phase_end_steps] for i, x in enumerate(items)])
     return out[0] if single else out

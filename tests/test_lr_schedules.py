@@ -126,6 +126,7 @@ def test_profile_to_zero_gives_finitely_many_cuts():
         (lambda: bt.half_cosine_lr(1.0, 1e6).milestones(1.0), "cut_factor"),
         (lambda: bt.half_cosine_lr(1.0, 100).to_schedule(101), "budget"),
         (lambda: bt.half_cosine_lr(1.0, 100).mean_ratio(-1), "q"),
+        (lambda: bt.half_cosine_lr(1.0, 1e12).to_schedule(1), "materialised"),
     ],
 )
 def test_bad_input(call, match):

@@ -31,6 +31,32 @@ from .schedules import (
     step_decay as step_decay,
 )
 from .simulate import simulate as simulate
+# Equivalence engine: base LR schedules in samples, the (alpha, beta) transform, Theorem 1 phases.
+from .lr_schedules import (
+    LRSchedule as LRSchedule,
+    constant_lr as constant_lr,
+    exponential_lr as exponential_lr,
+    half_cosine_lr as half_cosine_lr,
+    linear_lr as linear_lr,
+    olmo_cosine_lr as olmo_cosine_lr,
+    quarter_cosine_lr as quarter_cosine_lr,
+    step_lr as step_lr,
+    wsd_lr as wsd_lr,
+)
+from .seesaw import (
+    PhasedSchedule as PhasedSchedule,
+    RampAccounting as RampAccounting,
+    RampPlan as RampPlan,
+    RampRule as RampRule,
+    batch_ramp_rule as batch_ramp_rule,
+    lr_decay_rule as lr_decay_rule,
+    phase_end_risks as phase_end_risks,
+    phase_schedule as phase_schedule,
+    ramp_rule as ramp_rule,
+    ramp_schedule as ramp_schedule,
+    seesaw_rule as seesaw_rule,
+    warm_start_steps as warm_start_steps,
+)
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
 try:

@@ -16,6 +16,11 @@ __all__ = ["Claim", "FIGURES", "make_figure"]
 # name -> module (in the order figures appear in REPORT.md)
 FIGURES: dict[str, str] = {
     "mc_vs_exact": "mc_vs_exact",
+    # Equivalence engine (LR decay vs batch ramp): Seesaw family, step accounting, critical batch, Smith.
+    "seesaw_family": "seesaw_family",
+    "step_reduction": "step_reduction",
+    "critical_batch_breakdown": "critical_batch_breakdown",
+    "smith_schedules": "smith_schedules",
 }
 
 

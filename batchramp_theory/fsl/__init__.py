@@ -46,3 +46,4 @@ from .optimal import (
     schedule_from_batches as schedule_from_batches,
     two_stage_loss as two_stage_loss,
 )
+from .sweep import fsl_catchup_time as fsl_catchup_time, sweep_point as sweep_point

@@ -300,7 +300,8 @@ class TwoStageOptimum(NamedTuple):
 
     Attributes: ``switch_samples`` ``P*``, ``remaining_samples`` ``D - P*``, ``switch_fraction``
     ``P*/D``, ``loss`` at ``P*``, ``loss_small`` (``P = D``: ``B1`` throughout), ``loss_large``
-    (``P = 0``: ``B2`` throughout), ``horizon`` ``T`` and ``large_batch_time`` ``R`` at ``P*``.
+    (``P = 0``: ``B2`` throughout), ``horizon`` ``T`` and ``large_batch_time`` ``R`` at ``P*``,
+    and the ``batch1``, ``batch2`` used (``batch2`` optimised when not given).
     """
 
     switch_samples: float
@@ -311,17 +312,26 @@ class TwoStageOptimum(NamedTuple):
     loss_large: float
     horizon: float
     large_batch_time: float
+    batch1: float
+    batch2: float
 
 
-def optimal_two_stage(pb: BatchProblem, batch1: float, batch2: float) -> TwoStageOptimum:
+def optimal_two_stage(pb: BatchProblem, batch1: float, batch2: float | None = None) -> TwoStageOptimum:
     """Minimise :func:`two_stage_loss` over the switch point ``P`` in ``[0, D]``.
 
     The search runs over the remaining data ``r = D - P`` on a log scale (for hard tasks
     ``D - P* ~ D^((1+s)/(2-1/beta))`` is a vanishing fraction of ``D``) and compares with both
     endpoints. Easy tasks switch at once (``P* = 0``, provided ``B2`` does not exceed the best
-    constant batch).
+    constant batch). With ``batch2=None`` the large batch is optimised too (log-scale search over
+    ``(batch1, min(b_max, D)]``), so an easy task's answer is "the best constant batch from the start".
     """
     b1 = check_scalar("batch1", batch1, low=0.0, low_open=True)
+    if batch2 is None:
+        hi = min(pb.b_max, pb.budget)
+        if hi <= b1:
+            raise ValueError(f"no batch2 > batch1={b1:g} fits within b_max/budget ({hi:g})")
+        b2 = _minimise_log(lambda b: optimal_two_stage(pb, b1, b).loss, b1 * (1 + 1e-9), hi, n_grid=32)
+        return optimal_two_stage(pb, b1, b2)
     b2 = check_scalar("batch2", batch2, low=0.0, low_open=True)
     D = pb.budget
     f = lambda r: float(two_stage_loss(pb, b1, b2, D - min(r, D)))  # noqa: E731
@@ -330,7 +340,7 @@ def optimal_two_stage(pb: BatchProblem, batch1: float, batch2: float) -> TwoStag
     loss, r = min(cands)
     P = D - r
     T = pb.lr * (P / b1 + r / b2)
-    return TwoStageOptimum(P, r, P / D, loss, f(0.0), f(D), T, pb.lr * r / b2)
+    return TwoStageOptimum(P, r, P / D, loss, f(0.0), f(D), T, pb.lr * r / b2, b1, b2)
 
 
 class ConstantBatchOptimum(NamedTuple):

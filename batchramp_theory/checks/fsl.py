@@ -403,7 +403,7 @@ def _catchup_time_checks(quick: bool) -> list[CheckResult]:
     return out
 
 
-def late_vs_early(source: float, capacity: float, *, budget=20000, lr=0.5, batch1=1, batch2=8, noise=1.0, dim=1000, early=0.2, late=0.8):
+def late_vs_early(source: float, capacity: float, *, budget=20000, lr=0.2, batch1=1, batch2=8, noise=1.0, dim=1000, early=0.2, late=0.8):
     """Exact final risks of switching ``B1 -> B2`` after ``early`` vs ``late`` fractions of the data budget."""
     p = power_law_problem(dim, capacity, source, noise=noise)
     scheds = []

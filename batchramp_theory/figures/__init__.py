@@ -16,6 +16,11 @@ __all__ = ["Claim", "FIGURES", "make_figure"]
 # name -> module (in the order figures appear in REPORT.md)
 FIGURES: dict[str, str] = {
     "mc_vs_exact": "mc_vs_exact",
+    "fsl_vs_simulation": "fsl_vs_simulation",
+    "optimal_batch": "optimal_batch",
+    "catchup": "catchup",
+    "late_vs_early_switch": "late_vs_early_switch",
+    "loss_vs_budget": "loss_vs_budget",
 }
 
 

@@ -165,8 +165,7 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
         for j, (key, title) in enumerate(HEATMAP_METRICS):
             ax = axes[i, j]
             z = np.array([[_num(index[(b, s, sigma, d)][key]) for s in srcs] for b in caps])
-            cmap = plt.get_cmap("viridis").copy()
-            cmap.set_bad("lightgray")  # NaN: no switch (the optimum is the constant large batch)
+            cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")  # NaN: no switch (constant batch is optimal)
             im = ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto", cmap=cmap)
             ax.grid(False)
             for (bi, si), v in np.ndenumerate(z):

@@ -150,8 +150,6 @@ def power_law_soe(exponent: float, t_max: float, rtol: float = 1e-12) -> SumOfEx
     u = np.arange(-np.log1p(t_max) - (digits + 3.0) / p, np.log(digits + 5.0) + h, h)
     weights = h * np.exp(p * u - np.exp(u) - gammaln(p))
     rates = np.exp(u)
-    keep = weights > rtol * 1e-6 * weights.max()  # drop nodes that cannot matter at this tolerance
-    weights, rates = weights[keep], rates[keep]
     # Pad to a multiple of 64 nodes with zero weights: the jitted scans then see few distinct
     # shapes and do not recompile for every t_max and exponent.
     pad = -weights.size % 64

@@ -259,8 +259,8 @@ def optimal_batch_schedule(pb: BatchProblem) -> OptimalBatchSchedule:
 
     Examples:
         >>> from batchramp_theory.fsl import batch_problem, optimal_batch_schedule
-        >>> opt = optimal_batch_schedule(batch_problem(source=0.3, capacity=2.0, budget=1e8))
-        >>> bool(opt.growth_fraction < 0.2 and opt.b_end > 100 * opt.b_start)
+        >>> opt = optimal_batch_schedule(batch_problem(source=0.3, capacity=2.0, budget=1e12))
+        >>> bool(opt.growth_fraction < 0.1 and opt.b_start == 1.0 and opt.b_end > 1e4)
         True
     """
     t_lo = pb.lr * pb.budget / pb.b_max if np.isfinite(pb.b_max) else 1e-9 * pb.lr * pb.budget

@@ -59,6 +59,17 @@ from .seesaw import (
 )
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
+# Functional scaling laws, optimal batch schedules, fast catch-up (the full API is bt.fsl.*).
+from . import fsl as fsl
+from .fsl import (
+    calibrate_power_law as calibrate_power_law,
+    catchup as catchup,
+    mode_sum_fsl as mode_sum_fsl,
+    optimal_batch_schedule as optimal_batch_schedule,
+    optimal_two_stage as optimal_two_stage,
+    power_law_fsl as power_law_fsl,
+)
+
 try:
     __version__ = _version("batchramp-theory")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -16,6 +16,8 @@ __all__ = ["Claim", "FIGURES", "make_figure"]
 # name -> module (in the order figures appear in REPORT.md)
 FIGURES: dict[str, str] = {
     "mc_vs_exact": "mc_vs_exact",
+    "critical_batch_vs_budget": "critical_batch_vs_budget",
+    "optimal_lr_vs_batch": "optimal_lr_vs_batch",
 }
 
 

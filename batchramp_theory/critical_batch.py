@@ -40,7 +40,7 @@ from .divergence import DivergenceWarning
 from .gradient_noise import NoiseStats, noise_along
 from .optimizers import Adam, NormalizedSGD, SGD, SignSGD
 from .problem import Problem
-from .recursions import _problem_arrays, _sgd_moment_step, expected_risk
+from .recursions import _problem_arrays, _sgd_moment_step, expected_risk, make_risk_fn
 from .schedules import Schedule, constant
 from .simulate import simulate
 from .stability import stability_limit
@@ -547,7 +547,9 @@ def lr_sweep(
     ``num_runs`` runs and common random numbers, one vmapped call per batch (the step
     counts differ by batch). ``eta*`` is the minimum of a parabola in ``(ln eta, ln loss)``
     through the 3 (exact) or 5 (Monte Carlo, least squares) grid points around the grid
-    minimum.
+    minimum; for exact recursions it is then polished by Newton's method on exact
+    forward-mode derivatives of ``ln loss`` in ``ln eta`` (so ``eta*`` is a true stationary
+    point and the curvature is exact).
 
     Args:
         lrs: ``(L,)`` grid shared by every batch or ``(n, L)`` per batch; default
@@ -600,10 +602,54 @@ def lr_sweep(
     for ib in range(b.size):
         x, y, c, _, at_edge = _parabolic_min(np.log(grid[ib]), np.log(loss[ib]), width)
         best_lr[ib], best_loss[ib], curv[ib], edge[ib] = np.exp(x), np.exp(y), c, at_edge
+    if optimizer.has_recursion and not np.all(edge):
+        # Exact recursions are smooth in ln eta: polish the parabola's optimum by Newton steps
+        # on exact forward-mode derivatives (the parabola alone is off by up to ~10% in eta*
+        # where the valley is skewed by the stability limit).
+        h = float(np.max(np.abs(np.diff(np.log(grid), axis=1))))
+        u, ll, cc, ok = _newton_log_lr(problem, optimizer, b, n_steps, np.log(best_lr), h)
+        ok &= edge == 0
+        best_lr[ok], best_loss[ok], curv[ok] = np.exp(u[ok]), np.exp(ll[ok]), cc[ok]
+    for ib in range(b.size):
         best = min(best_loss[ib], np.nanmin(loss[ib]))
         sens[ib] = np.mean(np.minimum(np.where(np.isfinite(loss[ib]), loss[ib], e0), e0) - best)
         rsens[ib] = sens[ib] / best
     return LRSweep(b, n_steps * b, grid, loss, se, best_lr, best_loss, curv, sens, rsens, edge.astype(bool), int(b[np.argmin(best_loss)]))
+
+
+def _newton_log_lr(problem, optimizer, b, n_steps, u0, max_step, iters: int = 12):
+    """Newton's method on ``d ln E_final / d ln eta = 0`` for every batch at once.
+
+    The runs are padded to a common length with ``lr = 0`` steps (which leave the moments
+    unchanged) and vmapped over batches; the first and second derivatives in ``u = ln eta``
+    are forward-mode (nested ``jvp``), so memory does not grow with the horizon. Steps are
+    clipped to ``max_step`` (one grid spacing) and the result must stay within three grid
+    spacings of the start. Returns ``(u, ln E, d^2 ln E / du^2, converged)``.
+    """
+    f = make_risk_fn(problem, optimizer)
+    kmax = int(n_steps.max())
+    dt = jnp.zeros(()).dtype
+    mask = jnp.asarray(np.arange(kmax)[None, :] < n_steps[:, None], dt)
+    bat = jnp.asarray(np.broadcast_to(b[:, None], (b.size, kmax)), dt)
+
+    def log_loss(u, m, bb):
+        return jnp.log(f(jnp.exp(u) * m, bb)[-1])
+
+    def derivs(u, m, bb):
+        g = lambda v: jax.jvp(lambda w: log_loss(w, m, bb), (v,), (jnp.ones_like(v),))
+        (val, d1), (_, d2) = jax.jvp(g, (u,), (jnp.ones_like(u),))
+        return val, d1, d2
+
+    step = jax.jit(jax.vmap(derivs))
+    u = jnp.asarray(u0, dt)
+    for _ in range(iters):
+        val, d1, d2 = step(u, mask, bat)
+        move = jnp.where(d2 > 0, jnp.clip(-d1 / jnp.where(d2 > 0, d2, 1.0), -max_step, max_step), 0.0)
+        u = u + move
+    val, d1, d2 = (np.asarray(x) for x in step(u, mask, bat))
+    # converged: a minimum (d2 > 0) with a vanishing slope, near the grid's minimum
+    ok = np.isfinite(val) & (d2 > 0) & (np.abs(d1) <= 1e-6 * np.maximum(d2, 1.0)) & (np.abs(np.asarray(u) - u0) <= 3 * max_step)
+    return np.asarray(u), val, d2, ok
 
 
 # --------------------------------------------------------------------------------------

@@ -59,6 +59,12 @@ __all__ = [
 ]
 
 
+def _ratio(num, den):
+    """``num / den``; diverged entries (``inf / inf``) give ``nan``, silently."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.divide(num, den)
+
+
 class NoiseStats(NamedTuple):
     """Exact gradient-noise statistics (module docstring); every field has the same shape.
 
@@ -70,7 +76,8 @@ class NoiseStats(NamedTuple):
     - ``grad_hess_grad``: ``E[G^T H G] = sum_j lambda_j^3 m_j``.
     - ``trace_h_sigma``: ``E tr(H Sigma) = (sum_j lambda_j m_j + sigma^2) tr H^2 + sum_j lambda_j^3 m_j``.
 
-    The McCandlish ratios are properties (ratios of expectations).
+    The McCandlish ratios are properties (ratios of expectations). Steps where the run
+    diverged (``on_divergence="inf"``) hold ``inf`` in every field and ``nan`` in the ratios.
     """
 
     risk: np.ndarray
@@ -82,17 +89,17 @@ class NoiseStats(NamedTuple):
     @property
     def b_simple(self):
         """``B_simple = E tr Sigma / E|G|^2`` (McCandlish et al. 2018, section 2; notes Part 2)."""
-        return self.trace_sigma / self.grad_norm2
+        return _ratio(self.trace_sigma, self.grad_norm2)
 
     @property
     def b_noise(self):
         """``B_noise = E tr(H Sigma) / E[G^T H G]`` (McCandlish et al. 2018, section 2; notes Part 2)."""
-        return self.trace_h_sigma / self.grad_hess_grad
+        return _ratio(self.trace_h_sigma, self.grad_hess_grad)
 
     @property
     def lr_max(self):
         """``eta_max = E|G|^2 / E[G^T H G]``: the best step of full-batch GD (McCandlish et al. 2018, section 2)."""
-        return self.grad_norm2 / self.grad_hess_grad
+        return _ratio(self.grad_norm2, self.grad_hess_grad)
 
     def optimal_lr(self, batch):
         """``eta_opt(B) = eta_max / (1 + B_noise / B)``: the step maximising the expected decrease."""

@@ -218,10 +218,11 @@ def lr_scaling(quick: bool):
     return [
         _band("critical_batch.lr_scaling.sgd_linear", s_sgd, *_LINEAR, "pass",
               f"slope of SGD eta*(B) for B <= {batches[small].max()} (eta* <= 0.2 stability limit) at D = {samples}: linear rule"),
-        _band("critical_batch.lr_scaling.sgd_saturates", top, -0.1, 0.1, "pass",
-              "slope of SGD eta*(B) over the 3 largest batches: flat (saturated)"),
-        _band("critical_batch.lr_scaling.sgd_saturation_level", frac, 0.3, 1.0, "pass",
-              "eta* / stability limit at the largest batch: saturates at a fixed fraction of the limit"),
+        _band("critical_batch.lr_scaling.sgd_saturates", top, -0.1, 0.25, "pass",
+              "slope of SGD eta*(B) over the 3 largest batches: saturated, far below the linear rule (the limit "
+              "itself is flat; eta* creeps towards it as the few remaining steps favour longer ones)"),
+        _band("critical_batch.lr_scaling.sgd_saturation_level", frac, 0.5, 1.0, "pass",
+              "eta* / stability limit at the largest batch: pinned just below the stability limit"),
         _band("critical_batch.lr_scaling.nsgd_sqrt", s_nsgd, *_SQRT, "pass",
               f"slope of NSGD(expected) eta*(B) for B <= {batches[small].max()}: the square-root rule"),
         _band("critical_batch.lr_scaling.negative_control.sgd_sqrt", s_sgd, *_SQRT, "fail",

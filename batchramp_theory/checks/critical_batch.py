@@ -148,10 +148,13 @@ def tradeoff_checks(quick: bool):
         "critical_batch.tradeoff.b_crit_vs_b_noise", np.exp(ratio), 1.0, 3.0, "pass",
         "worst factor between fitted B_crit and B_noise at the target (McCandlish: B_crit ~ B_noise; only the scale is predicted)",
     ))
-    greedy = tradeoff(p, batches, [0.05], steps=steps, policy="greedy")[0]
+    # Greedy steps at a target deep enough that B_noise changes little over most of the run
+    # (at the first targets, runs of a few steps, the drift of B_noise bends the law by ~5%).
+    greedy = tradeoff(p, batches, [0.03], steps=steps, policy="greedy")[0]
     out.append(_band(
         "critical_batch.tradeoff.law_greedy", greedy.fit.max_rel_residual, 0.0, 0.05, "pass",
-        "same law for McCandlish's greedy per-step LR, the setting it is derived in (band 5%: B_noise drifts during the run)",
+        f"same law for McCandlish's greedy per-step LR, the setting it is derived in "
+        f"({int(np.isfinite(greedy.steps).sum())} batches reach 0.03; band 5%: B_noise still drifts along the run)",
     ))
     t0 = tuned[0]
     for factor in (4.0, 0.25):

@@ -57,6 +57,32 @@ from .seesaw import (
     seesaw_rule as seesaw_rule,
     warm_start_steps as warm_start_steps,
 )
+# Critical batch size and optimal LR (Time Transfer, McCandlish).
+from .gradient_noise import (
+    NoiseStats as NoiseStats,
+    gradient_covariance as gradient_covariance,
+    noise_along as noise_along,
+    noise_stats as noise_stats,
+    two_batch_estimates as two_batch_estimates,
+)
+from .critical_batch import (
+    BudgetScaling as BudgetScaling,
+    LRSweep as LRSweep,
+    PowerFit as PowerFit,
+    SeesawTracking as SeesawTracking,
+    Tradeoff as Tradeoff,
+    TradeoffFit as TradeoffFit,
+    critical_batch_vs_budget as critical_batch_vs_budget,
+    fit_power as fit_power,
+    fit_tradeoff as fit_tradeoff,
+    greedy_schedules as greedy_schedules,
+    hitting_steps as hitting_steps,
+    lr_sweep as lr_sweep,
+    seesaw_pair as seesaw_pair,
+    seesaw_tracking as seesaw_tracking,
+    stability_lr_grid as stability_lr_grid,
+    tradeoff as tradeoff,
+)
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
 # Functional scaling laws, optimal batch schedules, fast catch-up (the full API is bt.fsl.*).

@@ -26,6 +26,9 @@ FIGURES: dict[str, str] = {
     "catchup": "catchup",
     "late_vs_early_switch": "late_vs_early_switch",
     "loss_vs_budget": "loss_vs_budget",
+    # Critical batch and optimal LR vs budget.
+    "critical_batch_vs_budget": "critical_batch_vs_budget",
+    "optimal_lr_vs_batch": "optimal_lr_vs_batch",
     # Smith et al.: decay vs ramp vs hybrid, with momentum.
     "smith_schedules": "smith_schedules",
 }

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +37,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .divergence import DivergenceWarning
-from .gradient_noise import NoiseStats, noise_along
+from .gradient_noise import noise_along
 from .optimizers import Adam, NormalizedSGD, SGD, SignSGD
 from .problem import Problem
 from .recursions import _problem_arrays, _sgd_moment_step, expected_risk, make_risk_fn
@@ -464,7 +464,7 @@ def critical_batch_vs_budget(
         floor = 1.25 * np.nanmin(np.where(np.isfinite(runs[1][0]), runs[1][0], np.nan))
         hi = problem.initial_risk / 8
         if not floor < hi:
-            raise ValueError("steps is too short: the smallest batch never gets below E_0 / 10")
+            raise ValueError("steps is too short: the smallest batch never gets below E_0 / 8 / 1.25")
         targets = np.geomspace(hi, floor, num_targets)
     tr = [x for x in _tradeoff_at(b, *runs, _positive_1d("targets", targets), policy) if x.fit is not None]
     if len(tr) < 2:

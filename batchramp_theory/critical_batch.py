@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +37,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .divergence import DivergenceWarning
-from .gradient_noise import NoiseStats, noise_along
+from .gradient_noise import noise_along
 from .optimizers import Adam, NormalizedSGD, SGD, SignSGD
 from .problem import Problem
 from .recursions import _problem_arrays, _sgd_moment_step, expected_risk, make_risk_fn
@@ -464,7 +464,7 @@ def critical_batch_vs_budget(
         floor = 1.25 * np.nanmin(np.where(np.isfinite(runs[1][0]), runs[1][0], np.nan))
         hi = problem.initial_risk / 8
         if not floor < hi:
-            raise ValueError("steps is too short: the smallest batch never gets below E_0 / 10")
+            raise ValueError("steps is too short: the smallest batch never gets below E_0 / 8 / 1.25")
         targets = np.geomspace(hi, floor, num_targets)
     tr = [x for x in _tradeoff_at(b, *runs, _positive_1d("targets", targets), policy) if x.fit is not None]
     if len(tr) < 2:
@@ -622,8 +622,9 @@ def _newton_log_lr(problem, optimizer, b, n_steps, u0, max_step, iters: int = 12
 
     The runs are padded to a common length with ``lr = 0`` steps (which leave the moments
     unchanged) and vmapped over batches; the first and second derivatives in ``u = ln eta``
-    are forward-mode (nested ``jvp``), so memory does not grow with the horizon. Steps are
-    clipped to ``max_step`` (one grid spacing) and the result must stay within three grid
+    are forward-mode (nested ``jvp``), so memory does not grow with the horizon. Newton steps
+    are clipped to ``max_step`` (one grid spacing; half a spacing downhill where the function is
+    not convex) and the result must stay within three grid
     spacings of the start. Returns ``(u, ln E, d^2 ln E / du^2, converged)``.
     """
     f = make_risk_fn(problem, optimizer)
@@ -644,7 +645,9 @@ def _newton_log_lr(problem, optimizer, b, n_steps, u0, max_step, iters: int = 12
     u = jnp.asarray(u0, dt)
     for _ in range(iters):
         val, d1, d2 = step(u, mask, bat)
-        move = jnp.where(d2 > 0, jnp.clip(-d1 / jnp.where(d2 > 0, d2, 1.0), -max_step, max_step), 0.0)
+        # Newton where the function is convex, else half a grid step downhill
+        newton = jnp.clip(-d1 / jnp.where(d2 > 0, d2, 1.0), -max_step, max_step)
+        move = jnp.where(d2 > 0, newton, -0.5 * max_step * jnp.sign(d1))
         u = u + move
     val, d1, d2 = (np.asarray(x) for x in step(u, mask, bat))
     # converged: a minimum (d2 > 0) with a vanishing slope, near the grid's minimum

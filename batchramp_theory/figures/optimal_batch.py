@@ -50,7 +50,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         data[f"closed_form_{label}"] = rows
 
     # Numerical optimum through the exact recursion at a small budget.
-    budget, dim, iters = (2000, 100, 150) if quick else (8000, 400, 400)
+    budget, dim, iters, rate = (2000, 100, 80, 0.1) if quick else (8000, 400, 400, 0.05)
     lr = 0.5
     for col, (label, s, beta) in enumerate(TASKS):
         ax = axes[1, col]
@@ -59,7 +59,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         fs = opt.to_schedule()
         factors = (1.0, 1.5, 2.0, 3.0) if label == "hard" else (0.7, 1.0, 1.4, 2.0)
         cands = sorted({int(min(budget, max(2, round(opt.steps * f)))) for f in factors})
-        num = fsl.numerical_optimal_batch(p, lr=lr, budget=budget, steps=cands, iterations=iters)
+        num = fsl.numerical_optimal_batch(p, lr=lr, budget=budget, steps=cands, iterations=iters, learning_rate=rate)
         r_fsl = float(bt.expected_risk(p, fs)[-1])
         ax.step(np.arange(fs.steps), fs.batch, where="post", label=f"FSL closed form (c=1), exact risk {r_fsl:.4g}")
         ax.step(np.arange(num.steps), num.schedule.batch, where="post", label=f"GD through exact recursion, risk {num.risk:.4g}")

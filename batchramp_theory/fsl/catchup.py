@@ -104,10 +104,10 @@ def catchup(problem: Problem, *, lr: float, batch1: int, batch2: int, switch_ste
     sw, sm, lg = risks[0, sl], risks[1, sl], risks[2, sl]
     delta = lr * np.arange(n, dtype=float)
     tau0 = lr * k0
-    return CatchUp(delta, sw, sm, lg, sw - lg, float(sm[0] - lg[0]), catchup_shape(delta, tau0, problem_capacity_guard(problem)), tau0)
+    return CatchUp(delta, sw, sm, lg, sw - lg, float(sm[0] - lg[0]), catchup_shape(delta, tau0, _capacity_of(problem)), tau0)
 
 
-def problem_capacity_guard(problem: Problem) -> float:
+def _capacity_of(problem: Problem) -> float:
     """Capacity ``beta`` of a power-law problem, read from its first two eigenvalues (``lambda_j = j^-beta``)."""
     lam = np.asarray(problem.eigenvalues)
     if lam.size < 2 or not np.isclose(lam[0], 1.0):

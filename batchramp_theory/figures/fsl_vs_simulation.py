@@ -63,7 +63,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         claims += [
             Claim(NAME, f"{n}: power-law FSL (transferred) max rel. error vs exact, T>=10", err, "<= 0.05", err <= 0.05, "constants and time scales fitted on 8-1-1 only"),
             Claim(NAME, f"{n}: mode-sum FSL max rel. error vs exact", err_m, "<= 0.05", err_m <= 0.05, "first-order truncation, c=1"),
-            Claim(NAME, f"{n}: Monte Carlo vs exact, max |z|", z, "<= 5", z <= 5, f"{rec.size} recorded steps"),
+            Claim(NAME, f"{n}: Monte Carlo vs exact, max abs z", z, "<= 5", z <= 5, f"{rec.size} recorded steps"),
         ]
         data[n] = {"steps": show, "exact": exact[i, show], "fsl_power_law": pred[i, show], "fsl_modes": modes[i, show], "mc_steps": rec, "mc_mean": mean, "mc_se": se}
     axes[0, 0].legend(fontsize=6.5)

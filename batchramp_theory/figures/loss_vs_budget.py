@@ -91,7 +91,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         se, sf = _fit(small, ex), _fit(small, fl)
         ax.plot(small, ex, "o-", color=f"C{i}", label=f"{label}: exact risk of FSL schedule, slope {se:.3f}")
         ax.plot(small, fl * ex[0] / fl[0], "--", color=f"C{i}", lw=0.8, label=f"{label}: FSL loss (rescaled), slope {sf:.3f}")
-        claims.append(Claim(NAME, f"{label}: exact-recursion loss slope minus FSL slope, D in [{small[0]}, {small[-1]}]", se - sf, "|diff| <= 0.1",
+        claims.append(Claim(NAME, f"{label}: exact-recursion loss slope minus FSL slope, D in [{small[0]}, {small[-1]}]", se - sf, "abs(diff) <= 0.1",
                             abs(se - sf) <= 0.1, f"same budgets, lr={lr:g}, sigma=1, dim={dim}; pre-asymptotic range (D->inf exponent is the other panels')"))
         data[f"exact_{label}"] = {"budget": small, "exact": ex, "fsl": fl, "dim": dim}
     ax.set(xscale="log", yscale="log", xlabel="data budget D (samples)", ylabel="final excess risk", title="exact recursion at small budgets")

@@ -24,14 +24,15 @@ from .divergence import handle_divergence
 from .optimizers import NormalizedSGD, SGD, gradient_scale, validate_for_problem
 from .problem import Problem
 from .recursions import _problem_arrays, _record_index, gradient_multipliers
-from .sampler import sample_gradient, sample_gradient_explicit
+from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, split_step_key
 from .schedules import stack_schedules
 from ._validation import check_int
 
 __all__ = ["simulate"]
 
-# Cap on floats returned per chunk (schedules x runs x chunk steps): bounds host memory.
-_CHUNK_BUDGET = 1 << 22
+# Cap on schedules x runs x chunk steps per jitted call: bounds host memory (the returned risks)
+# and device memory (the chunk's Gram scalars are drawn up front, about ten such arrays).
+_CHUNK_BUDGET = 1 << 20
 
 
 def _as_key(seed):
@@ -50,30 +51,46 @@ def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optim
 
     ``delta`` is ``w - theta*`` with shape ``(S, R, d)``; ``lr, batch, mult`` are ``(S, C)``;
     ``k0`` is the global index of the chunk's first step.
+
+    With the exact sampler, the three Gram scalars of every (schedule, run, step) of the chunk
+    are drawn first in one vectorised call (:func:`gram_statistics`, no per-step loop), and the
+    time loop draws only the ``d`` normals per step: the same keys and law as calling
+    :func:`sample_gradient` at every step.
     """
     tx = optimizer.transform()
-    if sampler == "exact":
-        draw = sample_gradient
-    else:
-        draw = partial(sample_gradient_explicit, max_batch=max_batch, features=features)
     steps = k0 + jnp.arange(lr.shape[1])
+    # (R, C) step keys: step k of a run always uses fold_in(run_key, k).
+    step_keys = jax.vmap(lambda rk: jax.vmap(partial(jax.random.fold_in, rk))(steps))(run_keys)
+    if sampler == "exact":
+        pair = jax.vmap(jax.vmap(split_step_key))(step_keys)
+        k_gram, k_draw = pair[..., 0], pair[..., 1]
+        # (S, R, C); schedules share the keys (common random numbers), only the dof differ.
+        gram = gram_statistics(k_gram[None], batch[:, None, :], lam.dtype)
 
-    def one_run(delta, state, key, lr_s, b_s, mult_s):
+        def draw(key, delta, b_k, extra):
+            return gradient_from_gram(key, lam, delta, b_k, sigma, *extra)
+    else:
+        k_draw, gram = step_keys, ()
+
+        def draw(key, delta, b_k, extra):
+            return sample_gradient_explicit(key, lam, delta, b_k, sigma, max_batch=max_batch, features=features)
+
+    def one_run(delta, state, keys, lr_s, b_s, mult_s, gram_sr):
         def body(carry, inp):
             delta, state = carry
-            k, lr_k, b_k, mult_k = inp
-            g = draw(jax.random.fold_in(key, k), lam, delta, b_k, sigma)
+            key, lr_k, b_k, mult_k, extra = inp
+            g = draw(key, delta, b_k, extra)
             g = g * gradient_scale(optimizer, g, delta, lam, sigma, b_k, mult_k)
             upd, state = tx.update(g, state)
             delta = delta - lr_k * upd
             return (delta, state), 0.5 * jnp.dot(lam, delta * delta)
 
-        (delta, state), risks = jax.lax.scan(body, (delta, state), (steps, lr_s, b_s, mult_s))
+        (delta, state), risks = jax.lax.scan(body, (delta, state), (keys, lr_s, b_s, mult_s, gram_sr))
         return delta, state, risks
 
-    over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None))
-    over_scheds = jax.vmap(over_runs, in_axes=(0, 0, None, 0, 0, 0))
-    return over_scheds(delta, opt_state, run_keys, lr, batch, mult)
+    over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None, 0))
+    over_scheds = jax.vmap(over_runs, in_axes=(0, 0, None, 0, 0, 0, 0))
+    return over_scheds(delta, opt_state, k_draw, lr, batch, mult, gram)
 
 
 def simulate(

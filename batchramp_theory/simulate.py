@@ -137,6 +137,12 @@ def simulate(
         (8, 101)
     """
     validate_for_problem(optimizer, problem)
+    if getattr(problem, "weights", None) is not None:
+        raise ValueError(
+            "problem has mode weights (a quadrature, e.g. power_law_problem(dim=inf, quadrature=...)): "
+            "Monte Carlo needs real modes; use bt.expected_risk for it, or a problem with a finite dim "
+            "and quadrature=None for bt.simulate"
+        )
     num_runs = check_int("num_runs", num_runs, low=1)
     if sampler not in ("exact", "explicit"):
         raise ValueError(f"sampler must be 'exact' or 'explicit', got {sampler!r}")

@@ -31,6 +31,8 @@ from .schedules import (
     step_decay as step_decay,
 )
 from .simulate import simulate as simulate
+# Performance and scale (issue 7): infinite-dimensional quadrature, sharded sweeps.
+from .quadrature import mode_sum as mode_sum, power_law_quadrature as power_law_quadrature
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
 try:

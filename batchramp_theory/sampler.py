@@ -79,17 +79,39 @@ def _first_accepted(x, u, dd, c):
     return val, acc
 
 
-def _proposals(key, shape, dtype):
-    """Normals and uniforms of the given (per-key) shape from one key (two threefry streams)."""
-    kx, ku = jax.random.split(key)
-    return jax.random.normal(kx, shape, dtype), jax.random.uniform(ku, shape, dtype)
+def _unit_floats(bits, dtype):
+    """Uniform floats in ``[0, 1)`` from random bits (the mantissa trick of ``jax.random.uniform``)."""
+    info = jnp.finfo(dtype)
+    one = jax.lax.bitcast_convert_type(jnp.asarray(1.0, dtype), bits.dtype)
+    mant = jax.lax.shift_right_logical(bits, jnp.asarray(info.bits - info.nmant, bits.dtype))
+    return jax.lax.bitcast_convert_type(mant | one, dtype) - 1.0
 
 
-def _chi2_core(x, u, ub, dof, redraw_keys):
+def _normals(unit, dtype):
+    """Standard normals from ``[0, 1)`` uniforms by inversion (as ``jax.random.normal`` does)."""
+    lo = jnp.nextafter(jnp.asarray(-1.0, dtype), jnp.asarray(0.0, dtype))
+    u = jnp.maximum(lo, 2.0 * unit - 1.0)
+    return jnp.sqrt(jnp.asarray(2.0, dtype)) * jax.lax.erf_inv(u)
+
+
+def _uniform_words(key, n, dtype):
+    """``n`` uniforms in ``[0, 1)`` from one key: a single threefry call (cheap to compile and run)."""
+    width = jnp.finfo(dtype).bits
+    return _unit_floats(jax.random.bits(key, (n,), jnp.uint64 if width == 64 else jnp.uint32), dtype)
+
+
+def _proposals(key, trials, dtype):
+    """``trials`` Marsaglia-Tsang proposals (normal, uniform) from one key."""
+    w = _uniform_words(key, 2 * trials, dtype)
+    return _normals(w[:trials], dtype), w[trials:]
+
+
+def _chi2_core(x, u, ub, dof, redraw_keys, stream=0):
     """Chi-square variates from up-front proposals, with an exact masked redraw of rejections.
 
     ``x, u``: ``(*P, T)`` normal and uniform proposals; ``ub``: ``P`` boost uniforms;
-    ``redraw_keys``: ``P`` keys for the redraws (round ``r`` uses ``fold_in(key, r)``);
+    ``redraw_keys``: ``P`` keys reserved for redraws (round ``r`` of leading slice ``i`` uses
+    ``fold_in(key, 2 r + i)`` when ``stream`` is the leading-axis index array, else ``fold_in(key, r)``);
     ``dof`` broadcasts with ``P``. Returns an array of shape ``broadcast(P, dof.shape)``.
     """
     trials = x.shape[-1]
@@ -102,25 +124,27 @@ def _chi2_core(x, u, ub, dof, redraw_keys):
     val, acc = val.reshape(-1), acc.reshape(-1)
     n = val.shape[0]
     keys_b = jnp.broadcast_to(redraw_keys, shape).reshape(-1)
+    stream_b = jnp.broadcast_to(jnp.asarray(stream, jnp.uint32), shape).reshape(-1)
     dd_b = jnp.broadcast_to(dd, shape).reshape(-1)
     c_b = jnp.broadcast_to(c, shape).reshape(-1)
     # Rejected after T proposals: < 0.25% of entries for T = 2; 1/32 of the entries fit per round.
     slots = min(n, max(16, n // 32))
 
-    def redraw(k, d_, c_, rnd):
-        xr, ur = _proposals(jax.random.fold_in(k, rnd), (trials,), dd.dtype)
+    def redraw(k, st, d_, c_, rnd):
+        xr, ur = _proposals(jax.random.fold_in(k, 2 * rnd + st), trials, dd.dtype)
         return _first_accepted(xr, ur, d_, c_)
 
     def body(state):
         val, acc, rnd = state
         (idx,) = jnp.nonzero(~acc, size=slots, fill_value=n)
         safe = jnp.minimum(idx, n - 1)
-        v_new, ok = jax.vmap(redraw, in_axes=(0, 0, 0, None))(keys_b[safe], dd_b[safe], c_b[safe], rnd)
+        v_new, ok = jax.vmap(redraw, in_axes=(0, 0, 0, 0, None))(keys_b[safe], stream_b[safe], dd_b[safe], c_b[safe], rnd)
         val = val.at[idx].set(jnp.where(ok, v_new, val[safe]), mode="drop")
         acc = acc.at[idx].set(ok, mode="drop")
         return val, acc, rnd + 1
 
     val, _, _ = jax.lax.while_loop(lambda st: jnp.any(~st[1]), body, (val, acc, jnp.zeros((), jnp.uint32)))
+    val = jnp.where(jnp.isfinite(dd_b), val, jnp.nan)
     g = val.reshape(shape) * jnp.where(boost, ub ** (1.0 / jnp.where(boost, a, 1.0)), 1.0)
     return jnp.where(dof > 0, 2.0 * g, 0.0)
 
@@ -155,11 +179,12 @@ def chi2(key, dof, *, trials: int = _TRIALS):
         key share their proposals (common random numbers across ``dof``).
     """
     dof = _float_dof(dof)
+    dt = dof.dtype
 
     def draw(k):
-        kp, kb, kr = jax.random.split(k, 3)
-        x, u = _proposals(kp, (trials,), dof.dtype)
-        return x, u, jax.random.uniform(kb, (), dof.dtype), kr
+        kp, kr = jax.random.split(k)  # proposals | redraws: independent streams
+        w = _uniform_words(kp, 2 * trials + 1, dt)
+        return _normals(w[:trials], dt), w[trials : 2 * trials], w[2 * trials], kr
 
     x, u, ub, kr = _vmap_keys(draw, key)
     return _chi2_core(x, u, ub, dof, kr)
@@ -172,34 +197,35 @@ def gram_statistics(key, batch, dtype=None):
     ``n.n = z^2 + c2^2`` with ``c1^2 ~ chi2_B``, ``c2^2 ~ chi2_{B-1}``, ``z ~ N(0, 1)``
     independent. Vectorised: ``key`` is a key array of shape ``K`` and ``batch`` broadcasts
     with it; entries sharing a key share their random numbers (common random numbers across
-    schedules). All scalars of one key come from two threefry streams (the proposals of both
-    chi-squares, the boost uniforms and ``z``), which keeps this part cheap next to the ``d``
-    normals of a step.
+    schedules). All scalars of one key come from a single threefry call (the proposals of both
+    chi-squares, the two boost uniforms and ``z``), which keeps this part cheap next to the
+    ``d`` normals of a step, and cheap to compile.
     """
     batch = _float_dof(batch, dtype)
     dt = batch.dtype
     t = _TRIALS
 
     def draw(k):
-        # Independent streams only (split, never fold_in next to split: they can coincide).
-        kp, kb, kr = jax.random.split(k, 3)
-        x, u = _proposals(kp, (2 * t + 1,), dt)  # x[2t] is z; u[2t] is unused
-        return x, u, jax.random.uniform(kb, (2,), dt), jax.random.split(kr)
+        kp, kr = jax.random.split(k)  # proposals | redraws: independent streams
+        w = _uniform_words(kp, 4 * t + 3, dt)
+        # w: [normals for c1 (t), c2 (t), z (1)] [uniforms for c1 (t), c2 (t)] [boost (2)]
+        x = _normals(w[: 2 * t + 1], dt)
+        return x, w[2 * t + 1 : 4 * t + 1], w[4 * t + 1 :], kr
 
     x, u, ub, kr = _vmap_keys(draw, key)
     # Align key-shaped arrays and the batch on the same number of axes, then stack the two
     # chi-squares on a new leading axis: one vectorised pass and one redraw loop.
     nd = max(key.ndim, batch.ndim)
-    lead = (1,) * (nd - key.ndim)
-    kshape = lead + jnp.shape(key)
+    kshape = (1,) * (nd - key.ndim) + jnp.shape(key)
     x, u = x.reshape(kshape + x.shape[-1:]), u.reshape(kshape + u.shape[-1:])
-    ub, kr = ub.reshape(kshape + (2,)), kr.reshape(kshape + (2,))
+    ub, kr = ub.reshape(kshape + (2,)), kr.reshape(kshape)
     batch = batch.reshape((1,) * (nd - batch.ndim) + batch.shape)
     xs = jnp.stack([x[..., :t], x[..., t : 2 * t]])
     us = jnp.stack([u[..., :t], u[..., t : 2 * t]])
     # chi2 with B - 1 = 0 degrees of freedom is exactly 0 (batch of one).
     dofs = jnp.stack([batch, jnp.maximum(batch - 1.0, 0.0)])
-    c1sq, c2sq = _chi2_core(xs, us, jnp.moveaxis(ub, -1, 0), dofs, jnp.moveaxis(kr, -1, 0))
+    stream = jnp.arange(2, dtype=jnp.uint32).reshape((2,) + (1,) * nd)
+    c1sq, c2sq = _chi2_core(xs, us, jnp.moveaxis(ub, -1, 0), dofs, kr[None], stream)
     z = x[..., 2 * t]
     return c1sq, jnp.sqrt(c1sq) * z, z * z + c2sq
 

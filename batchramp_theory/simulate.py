@@ -136,6 +136,37 @@ def simulate(
         >>> r.shape
         (8, 101)
     """
+    return _run(
+        problem, schedule, optimizer, num_runs, seed, record_steps=record_steps, sampler=sampler,
+        features=features, chunk_size=chunk_size, progress=progress, on_divergence=on_divergence,
+        placement=_LOCAL,
+    )
+
+
+class _Local:
+    """Where the simulator's arrays live: by default on JAX's default device.
+
+    :mod:`batchramp_theory.sharding` supplies a placement that shards the runs axis over a
+    mesh of devices; the simulation code is the same.
+    """
+
+    shards = 1
+
+    def runs(self, x, axis: int):
+        """Place ``x`` whose axis ``axis`` is the (padded) runs axis."""
+        return x
+
+    def fetch(self, x) -> np.ndarray:
+        """Bring a (possibly sharded) result to the host."""
+        return np.asarray(x)
+
+
+_LOCAL = _Local()
+
+
+def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler, features, chunk_size,
+         progress, on_divergence, placement):
+    """The body of :func:`simulate`, with a placement of the runs axis (sharding hook)."""
     validate_for_problem(optimizer, problem)
     if getattr(problem, "weights", None) is not None:
         raise ValueError(
@@ -161,8 +192,12 @@ def simulate(
     else:
         mult = np.ones_like(lr)
 
+    # Runs padded to a multiple of the number of shards; the padded runs repeat run 0's key
+    # and are dropped. Run i always uses split(key, num_runs)[i], so results do not depend on
+    # the padding.
+    runs_p = -(-num_runs // placement.shards) * placement.shards
     if chunk_size is None:
-        chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * num_runs), 16, 8192))
+        chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * runs_p), 16, 8192))
     chunk_size = min(check_int("chunk_size", chunk_size, low=1), kmax)
     n_chunks = -(-kmax // chunk_size)
     pad = n_chunks * chunk_size - kmax
@@ -171,9 +206,14 @@ def simulate(
     mult_p = np.pad(mult, ((0, 0), (0, pad)))
 
     run_keys = jax.random.split(key, num_runs)
-    delta = jnp.broadcast_to(-theta, (n_sched, num_runs, theta.shape[0]))
+    if runs_p > num_runs:
+        run_keys = jnp.concatenate([run_keys, jnp.broadcast_to(run_keys[:1], (runs_p - num_runs,))])
+    run_keys = placement.runs(run_keys, 0)
+    delta = placement.runs(jnp.broadcast_to(-theta, (n_sched, runs_p, theta.shape[0])), 1)
     state0 = optimizer.transform().init(jnp.zeros_like(theta))
-    opt_state = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n_sched, num_runs) + jnp.shape(x)), state0)
+    opt_state = jax.tree_util.tree_map(
+        lambda x: placement.runs(jnp.broadcast_to(x, (n_sched, runs_p) + jnp.shape(x)), 1), state0
+    )
     max_batch = int(batch.max()) if sampler == "explicit" else 0
 
     out = np.empty((n_sched, num_runs, rec.size))
@@ -192,7 +232,8 @@ def simulate(
             lo, hi = c * chunk_size + 1, (c + 1) * chunk_size
             sel = (rec >= lo) & (rec <= hi)
             if sel.any():
-                out[..., sel] = np.asarray(risks)[..., rec[sel] - lo]
+                # Select the recorded steps on the device: only they cross to the host.
+                out[..., sel] = placement.fetch(risks[..., rec[sel] - lo])[:, :num_runs]
             if bar is not None:
                 bar[0].advance(bar[1])
     finally:

@@ -10,22 +10,25 @@ and ``theta_j^2 = j^(beta(1-s)-1)``, both smooth in ``j``. :func:`power_law_quad
 the sum by ``sum_i w_i F_k(x_i)`` with three pieces (docs/performance.md, "Quadrature"):
 
 1. **Exact head.** Modes ``j = 1..J0`` are kept as they are (weight 1): there the spacing of the
-   eigenvalues is coarse, and the top modes set the stability limit.
+   eigenvalues is coarse, and the top modes set the stability limit. The last three head weights
+   carry the Euler-Maclaurin endpoint correction ``+(1/24) F'(J0 + 1/2)`` (the derivative by a
+   one-sided difference of the head values: ``1 + 1/24, 1 - 1/8, 1 + 1/12``).
 2. **Log-spaced body.** By the Euler-Maclaurin formula the rest of the sum is the integral
    ``int_{J0+1/2}^{N+1/2} F(x) dx`` up to endpoint terms ``(1/24) F'`` (the interior midpoint
-   errors telescope). The integral is taken in ``u = log x`` with composite Gauss-Legendre panels
+   errors telescope; the lower one is corrected in the head weights, the upper one is
+   ``O(N^-(a+1))``). The integral is taken in ``u = log x`` with composite Gauss-Legendre panels
    (``_ORDER`` nodes each, equal widths in ``u``): node ``x_i = e^{u_i}``, weight
    ``w_i = (GL weight) e^{u_i}``. ``F`` varies on the scale ``du ~ 1/beta`` (the learning front
    ``lambda T ~ 1`` is a double exponential in ``u``), far wider than a panel.
-3. **Tail node.** Past ``x_max`` (where ``lambda <= lam_floor``, default ``1e-14``) no mode moves
-   in any run of fewer than ``~1e10`` units of intrinsic time: ``m_j`` stays at
-   ``theta_j^2 + lambda_j C`` with ``C`` independent of ``j``, so
-   ``F(x) = x^-a + C x^-b`` with ``a = s beta + 1`` and ``b = 2 beta``. One node ``(x_t, w_t)``
-   integrates both power laws over ``[x_max, N + 1/2]`` exactly:
-   ``w_t x_t^-a = I_a``, ``w_t x_t^-b = I_b`` with ``I_p = int x^-p dx``, so
-   ``x_t = (I_a / I_b)^(1/(b-a))``, ``w_t = I_a x_t^a``. This is what makes ``dim = inf`` finite.
+3. **Tail nodes.** Past ``x_max`` (where ``lambda <= lam_floor``, default ``1e-14``) modes are
+   frozen to first order in ``lambda T`` (``<= 1e-4`` for any run shorter than ``1e10`` units of
+   intrinsic time): ``m_j = theta_j^2 (1 - 2 lambda_j T) + lambda_j C + ...`` with ``C``
+   independent of ``j``, so every mode sum's tail is, up to ``O(lambda T)``, a combination of the
+   power laws ``x^-p``, ``p in {beta (tr H), a = s beta + 1 (signal), 2 beta (noise)}``. At most
+   three nodes with non-negative weights (NNLS over candidate positions) integrate all three
+   exactly over ``[x_max, N + 1/2]``. This is what makes ``dim = inf`` finite.
 
-With 1000 nodes the quadrature matches the exact ``dim = 10^6`` recursion to ~1e-4 relative
+With 1000 nodes the quadrature matches the exact ``dim = 10^6`` recursion to ~1e-6 relative
 over a whole run (tests/test_quadrature.py; the accuracy table is in docs/performance.md).
 """
 
@@ -68,20 +71,31 @@ class PowerLawQuadrature(NamedTuple):
     tail: bool
 
 
-def _tail_node(x0: float, x1: float, a: float, b: float, beta: float) -> tuple[float, float]:
-    """One node integrating ``x^-a`` and ``x^-b`` exactly over ``[x0, x1]`` (``x1`` may be inf)."""
+def _tail_nodes(x0: float, x1: float, exponents) -> tuple[np.ndarray, np.ndarray]:
+    """A few nodes in ``[x0, x1]`` (``x1`` may be inf) integrating every ``x^-p``, ``p`` in ``exponents``, exactly.
 
-    def integral(p):  # int_{x0}^{x1} x^-p dx for p > 1
-        hi = 0.0 if math.isinf(x1) else x1 ** (1.0 - p)
-        return (x0 ** (1.0 - p) - hi) / (p - 1.0)
+    Candidates ``y = x / x0`` are ``1..2`` in steps of 1/64, then log-spaced (ratio ``10^(1/16)``,
+    out to ``10^80`` or ``x1``);
+    non-negative weights solving ``sum_i w_i y_i^-p (p - 1) = 1 - (x1/x0)^(1-p)`` (the
+    normalised integrals) come from NNLS, which returns at most ``len(exponents)`` non-zero
+    weights (Caratheodory). A residual above 1e-12 means the exponents are out of reach (capacity
+    too close to 1) and raises.
+    """
+    from scipy.optimize import nnls
 
-    if abs(b - a) < 1e-6:
-        # The two leading power laws coincide (s = 2 - 1/beta): match the first correction of the
-        # signal instead, x^-(a+beta) (the learning term -2 T lambda), which is as good.
-        b = a + beta
-    ia, ib = integral(a), integral(b)
-    xt = (ia / ib) ** (1.0 / (b - a))
-    return xt, ia * xt**a
+    p = np.unique(np.round(np.asarray(exponents, dtype=np.float64), 12))
+    y_hi = 1e80 if math.isinf(x1) else x1 / x0
+    y = np.concatenate([np.linspace(1.0, 2.0, 65), np.geomspace(2.0, max(y_hi, 2.0), max(2, int(16 * math.log10(y_hi)) + 1))[1:]])
+    y = np.unique(y[y <= y_hi])
+    target = 1.0 if math.isinf(x1) else 1.0 - y_hi ** (1.0 - p)
+    a = y[None, :] ** (-p[:, None]) * (p[:, None] - 1.0) / np.reshape(target, (-1, 1))
+    w, _ = nnls(a, np.ones(p.size), maxiter=50 * y.size)
+    resid = np.max(np.abs(a @ w - 1.0))
+    if resid > 1e-12:
+        raise ValueError(f"tail quadrature failed (residual {resid:.1e}): capacity too close to 1")
+    keep = w > 0
+    # Back to x: w_x = x0 * w_y, and sum over the kept nodes divides by the normalised integral.
+    return x0 * y[keep], x0 * w[keep]
 
 
 def power_law_quadrature(
@@ -125,10 +139,16 @@ def power_law_quadrature(
 
     x_max = lam_floor ** (-1.0 / beta)
     upper = big_n + 0.5
-    tail = upper > x_max
     body_hi = min(upper, x_max)
-    panels = (n - _MIN_EXACT - int(tail)) // _ORDER
-    j0 = n - int(tail) - panels * _ORDER
+    if upper > x_max:
+        # Frozen modes: lambda theta^2 = x^-a (a = s beta + 1), the noise part lambda^2 C ~ x^-(2 beta),
+        # and tr H ~ x^-beta; the next terms are O(lambda T) <= O(lam_floor T) relative to these.
+        tail_x, tail_w = _tail_nodes(body_hi, upper, [beta, s * beta + 1.0, 2 * beta])
+    else:
+        tail_x, tail_w = np.zeros(0), np.zeros(0)
+    n_tail = tail_x.size
+    panels = (n - _MIN_EXACT - n_tail) // _ORDER
+    j0 = n - n_tail - panels * _ORDER
     if body_hi <= j0 + 0.5:  # pragma: no cover - only for absurd lam_floor
         raise ValueError("lam_floor is too large for this node budget")
     gx, gw = np.polynomial.legendre.leggauss(_ORDER)
@@ -137,13 +157,16 @@ def power_law_quadrature(
     mid = 0.5 * (edges[1:] + edges[:-1])
     u = (mid[:, None] + half[:, None] * gx[None, :]).ravel()
     wu = (half[:, None] * gw[None, :]).ravel()
+    head = np.ones(j0)
+    # Euler-Maclaurin endpoint term +(1/24) F'(J0 + 1/2), with F' taken from the last three head
+    # modes by the one-sided difference 2 F(J0) - 3 F(J0 - 1) + F(J0 - 2) (exact for quadratics):
+    # it folds into their weights, which stay positive.
+    head[-3:] += np.array([1.0, -3.0, 2.0]) / 24.0
     xs = [np.arange(1, j0 + 1, dtype=np.float64), np.exp(u)]
-    ws = [np.ones(j0), wu * np.exp(u)]
-    if tail:
-        xt, wt = _tail_node(body_hi, upper, s * beta + 1.0, 2.0 * beta, beta)
-        xs.append(np.array([xt]))
-        ws.append(np.array([wt]))
-    return finish(np.concatenate(xs), np.concatenate(ws), j0, bool(tail))
+    ws = [head, wu * np.exp(u)]
+    xs.append(tail_x)
+    ws.append(tail_w)
+    return finish(np.concatenate(xs), np.concatenate(ws), j0, bool(n_tail))
 
 
 def mode_sum(problem, values, axis: int = -1):

@@ -269,7 +269,7 @@ def _greedy_lrs(lam, theta, sigma, batch, *, steps):
         def body(m, _):
             s1, s2, s3 = lam @ m, lam**2 @ m, lam**3 @ m
             lr = s2 / (s3 + ((s1 + sigma**2) * tr2 + s3) / b)  # eta_max / (1 + B_noise / B)
-            return _sgd_moment_step(m, lr, b, lam, sigma), lr
+            return _sgd_moment_step(m, s1, lr, b, lam, sigma), lr
 
         return jax.lax.scan(body, theta**2, None, length=steps)[1]
 

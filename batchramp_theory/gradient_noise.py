@@ -147,7 +147,8 @@ def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer):
     pw = jnp.stack([lam, lam**2, lam**3])
 
     def body(state, inp):
-        state, _ = _step(optimizer, state, inp[0], inp[1], lam, sigma)
+        coupling = lam @ _second_moment(optimizer, state)
+        state, _ = _step(optimizer, state, coupling, inp[0], inp[1], lam, sigma, lam)
         return state, pw @ _second_moment(optimizer, state)
 
     _, sums = jax.lax.scan(body, state0, (lr, batch))

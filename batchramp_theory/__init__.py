@@ -83,6 +83,14 @@ from .critical_batch import (
     stability_lr_grid as stability_lr_grid,
     tradeoff as tradeoff,
 )
+# Performance and scale (issue 7): infinite-dimensional quadrature, sharded sweeps.
+from .quadrature import mode_sum as mode_sum, power_law_quadrature as power_law_quadrature
+from .grid import run_grid_batched as run_grid_batched
+from .sharding import (
+    device_mesh as device_mesh,
+    sharded_expected_risk as sharded_expected_risk,
+    sharded_simulate as sharded_simulate,
+)
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
 # Functional scaling laws, optimal batch schedules, fast catch-up (the full API is bt.fsl.*).

@@ -9,6 +9,13 @@ exactly under one SGD step with learning rate ``eta`` and batch ``B``:
 (Seesaw App. A.1 eq. 6 with the sigma^2 H correction; functional_scaling_law.md section 2.5).
 The excess risk is ``E = 1/2 sum_j lambda_j m_j``.
 
+A problem may carry mode weights ``w_j`` (multiplicities; a quadrature of a power-law spectrum
+at ``dim = inf``, :mod:`batchramp_theory.quadrature`): node ``j`` then stands for ``w_j``
+modes with the same ``lambda_j`` and ``m_j``, and every sum over modes becomes weighted,
+``E = 1/2 sum_j w_j lambda_j m_j``, the coupling ``sum_j w_j lambda_j m_j``,
+``tr H = sum_j w_j lambda_j``. The coupling is carried through the scan (it is twice the
+previous risk), so one step is a single pass over the per-mode arrays.
+
 Heavy-ball momentum (``v' = mu v + g``, ``d' = d - eta v'``) closes on three moments per mode,
 ``a = E[d^2]``, ``b = E[d v]``, ``c = E[v^2]``; with the per-sample noise variance
 ``q_j = (lambda_j^2 a_j + lambda_j (sum_i lambda_i a_i + sigma^2)) / B``:
@@ -43,26 +50,34 @@ from ._validation import is_traced
 __all__ = ["expected_risk", "make_risk_fn", "second_moments", "expected_grad_norm2"]
 
 
-def expected_grad_norm2(m, batch, lam, sigma):
+def expected_grad_norm2(m, batch, lam, sigma, weights=None):
     """``E|g|^2`` over data and iterate from the second moments ``m`` (Seesaw P6 (b), corrected).
 
-    ``sigma^2 tr H / B + (1 + 1/B) sum lambda^2 m + tr H sum lambda m / B``.
+    ``sigma^2 tr H / B + (1 + 1/B) sum lambda^2 m + tr H sum lambda m / B``; with mode
+    ``weights`` ``w_j`` (a quadrature problem, :mod:`batchramp_theory.quadrature`) every sum over
+    modes is ``sum_j w_j (...)``, including ``tr H = sum_j w_j lambda_j``.
     """
-    tr = jnp.sum(lam)
-    return sigma**2 * tr / batch + (1 + 1 / batch) * jnp.dot(lam**2, m) + tr * jnp.dot(lam, m) / batch
+    return _grad_norm2(m, batch, lam, sigma, lam if weights is None else weights * lam)
 
 
-def _sgd_moment_step(m, lr, batch, lam, sigma):
-    q = (1 - lr * lam) ** 2 + lr**2 * lam**2 / batch
-    return q * m + (lr**2 / batch) * lam * (jnp.dot(lam, m) + sigma**2)
+def _grad_norm2(m, batch, lam, sigma, wlam):
+    tr = jnp.sum(wlam)
+    return sigma**2 * tr / batch + (1 + 1 / batch) * jnp.dot(wlam * lam, m) + tr * jnp.dot(wlam, m) / batch
 
 
-def _effective_lr(optimizer, m, lr, batch, lam, sigma):
+def _sgd_moment_step(m, coupling, lr, batch, lam, sigma):
+    """SGD moment step given ``coupling = sum_j w_j lambda_j m_j`` (twice the risk)."""
+    # q = (1 - lr lam)^2 + lr^2 lam^2 / B, written so that only lam (no hoisted lam^2 array) is read.
+    q = 1.0 + lr * lam * (lr * (1.0 + 1.0 / batch) * lam - 2.0)
+    return q * m + (lr**2 / batch) * lam * (coupling + sigma**2)
+
+
+def _effective_lr(optimizer, m, lr, batch, lam, sigma, wlam):
     """Per-step multiplier of the gradient (1 for SGD/momentum)."""
     if isinstance(optimizer, NormalizedSGD):
         if optimizer.normalizer == "variance":
-            return jnp.sqrt(batch) / (sigma * jnp.sqrt(jnp.sum(lam)))
-        return 1.0 / jnp.sqrt(expected_grad_norm2(m, batch, lam, sigma))
+            return jnp.sqrt(batch) / (sigma * jnp.sqrt(jnp.sum(wlam)))
+        return 1.0 / jnp.sqrt(_grad_norm2(m, batch, lam, sigma, wlam))
     return jnp.ones_like(lr)
 
 
@@ -73,48 +88,66 @@ def _init_state(optimizer, theta):
     return a
 
 
-def _step(optimizer, state, lr, batch, lam, sigma):
-    """One exact moment step. Returns (new_state, gradient multiplier used)."""
+def _step(optimizer, state, coupling, lr, batch, lam, sigma, wlam):
+    """One exact moment step. Returns (new_state, gradient multiplier used).
+
+    ``coupling = sum_j w_j lambda_j m_j`` at the current state is carried by the scan (it is the
+    risk of the previous step), so a step reads each per-mode array once: one fused pass.
+    """
     if isinstance(optimizer, Momentum):
         a, b, c = state
         mu = optimizer.momentum
-        q = (lam**2 * a + lam * (jnp.dot(lam, a) + sigma**2)) / batch
+        q = (lam**2 * a + lam * (coupling + sigma**2)) / batch
         c_new = mu**2 * c + 2 * mu * lam * b + lam**2 * a + q
         b_new = mu * b + lam * a - lr * c_new
         a_new = a - 2 * lr * (mu * b + lam * a) + lr**2 * c_new
         return (a_new, b_new, c_new), jnp.ones_like(lr)
-    scale = _effective_lr(optimizer, state, lr, batch, lam, sigma)
-    return _sgd_moment_step(state, lr * scale, batch, lam, sigma), scale
+    scale = _effective_lr(optimizer, state, lr, batch, lam, sigma, wlam)
+    return _sgd_moment_step(state, coupling, lr * scale, batch, lam, sigma), scale
 
 
 def _second_moment(optimizer, state):
     return state[0] if isinstance(optimizer, Momentum) else state
 
 
-def _trajectory(lam, theta, sigma, lr, batch, *, optimizer, keep_moments=False):
-    """Scan one schedule. Returns risk ``(K+1,)``, gradient multipliers ``(K,)`` and optionally m ``(K+1, d)``."""
+def _trajectory(lam, theta, sigma, lr, batch, *, optimizer, keep_moments=False, weights=None):
+    """Scan one schedule. Returns risk ``(K+1,)``, gradient multipliers ``(K,)`` and optionally m ``(K+1, d)``.
+
+    ``weights`` (optional, ``(d,)``): mode multiplicities of a quadrature problem; the risk and
+    the coupling become ``sum_j w_j lambda_j m_j`` (``None``: every weight is 1).
+    """
+    wlam = lam if weights is None else weights * lam
     state0 = _init_state(optimizer, theta)
+    s0 = jnp.dot(wlam, _second_moment(optimizer, state0))
 
-    def body(state, inp):
+    def body(carry, inp):
+        state, coupling = carry
         lr_k, b_k = inp
-        state, scale = _step(optimizer, state, lr_k, b_k, lam, sigma)
+        state, scale = _step(optimizer, state, coupling, lr_k, b_k, lam, sigma, wlam)
         m = _second_moment(optimizer, state)
-        out = (0.5 * jnp.dot(lam, m), scale)
-        return state, (out + (m,)) if keep_moments else out
+        coupling = jnp.sum(wlam * m)
+        out = (0.5 * coupling, scale)
+        return (state, coupling), (out + (m,)) if keep_moments else out
 
-    _, ys = jax.lax.scan(body, state0, (lr, batch))
-    m0 = _second_moment(optimizer, state0)
-    risk = jnp.concatenate([(0.5 * jnp.dot(lam, m0))[None], ys[0]])
+    _, ys = jax.lax.scan(body, (state0, s0), (lr, batch))
+    risk = jnp.concatenate([(0.5 * s0)[None], ys[0]])
     if keep_moments:
+        m0 = _second_moment(optimizer, state0)
         return risk, ys[1], jnp.concatenate([m0[None], ys[2]])
     return risk, ys[1]
 
 
 @partial(jax.jit, static_argnames=("optimizer",))
-def _risk_stack(lam, theta, sigma, lr, batch, *, optimizer):
+def _risk_stack(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
     """The jitted entry point: risks ``(S, K+1)`` and multipliers ``(S, K)`` for a stack of schedules."""
     fn = partial(_trajectory, optimizer=optimizer)
-    return jax.vmap(fn, in_axes=(None, None, None, 0, 0))(lam, theta, sigma, lr, batch)
+    return jax.vmap(lambda l, b: fn(lam, theta, sigma, l, b, weights=weights))(lr, batch)
+
+
+def _problem_weights(problem: Problem):
+    """The mode weights as a device array in the default float dtype, or ``None`` (all ones)."""
+    w = getattr(problem, "weights", None)
+    return None if w is None else jnp.asarray(w, jnp.zeros(()).dtype)
 
 
 def _problem_arrays(problem: Problem):
@@ -152,11 +185,12 @@ def make_risk_fn(problem: Problem, optimizer=SGD()):
     """
     _check_recursion(problem, optimizer)
     lam, theta, sigma = _problem_arrays(problem)
+    weights = _problem_weights(problem)
 
     def risk_fn(lr, batch):
         lr = jnp.asarray(lr)
         batch = jnp.asarray(batch, lr.dtype)
-        return _trajectory(lam, theta, sigma, lr, batch, optimizer=optimizer)[0]
+        return _trajectory(lam, theta, sigma, lr, batch, optimizer=optimizer, weights=weights)[0]
 
     return risk_fn
 
@@ -197,7 +231,10 @@ def expected_risk(
         return make_risk_fn(problem, optimizer)(schedule.lr, schedule.batch)
     lr, batch, steps, single = stack_schedules(schedule)
     lam, theta, sigma = _problem_arrays(problem)
-    risk, _ = _risk_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype), optimizer=optimizer)
+    risk, _ = _risk_stack(
+        lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype),
+        optimizer=optimizer, weights=_problem_weights(problem),
+    )
     risk = handle_divergence(np.asarray(risk), steps, problem, on_divergence, what="expected risk")
     return _select(risk, record_steps, lr.shape[1], single)
 
@@ -205,7 +242,10 @@ def expected_risk(
 def gradient_multipliers(problem: Problem, lr: np.ndarray, batch: np.ndarray, optimizer) -> np.ndarray:
     """Per-step gradient multipliers ``(S, K)`` from the recursion (used for ``NormalizedSGD('expected')``)."""
     lam, theta, sigma = _problem_arrays(problem)
-    _, scale = _risk_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype), optimizer=optimizer)
+    _, scale = _risk_stack(
+        lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype),
+        optimizer=optimizer, weights=_problem_weights(problem),
+    )
     return scale
 
 
@@ -225,7 +265,7 @@ def second_moments(problem: Problem, schedule: Schedule, optimizer=SGD(), *, rec
     lam, theta, sigma = _problem_arrays(problem)
     risk, _, m = _moments_jit(
         lam, theta, sigma, jnp.asarray(schedule.lr, lam.dtype), jnp.asarray(schedule.batch, lam.dtype),
-        optimizer=optimizer, keep_moments=True,
+        optimizer=optimizer, keep_moments=True, weights=_problem_weights(problem),
     )
     handle_divergence(np.asarray(risk)[None], np.array([schedule.steps]), problem, "raise", what="expected risk")
     m = np.asarray(m)

@@ -24,14 +24,15 @@ from .divergence import handle_divergence
 from .optimizers import NormalizedSGD, SGD, gradient_scale, validate_for_problem
 from .problem import Problem
 from .recursions import _problem_arrays, _record_index, gradient_multipliers
-from .sampler import sample_gradient, sample_gradient_explicit
+from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, split_step_key
 from .schedules import stack_schedules
 from ._validation import check_int
 
 __all__ = ["simulate"]
 
-# Cap on floats returned per chunk (schedules x runs x chunk steps): bounds host memory.
-_CHUNK_BUDGET = 1 << 22
+# Cap on schedules x runs x chunk steps per jitted call: bounds host memory (the returned risks)
+# and device memory (the chunk's Gram scalars are drawn up front, about ten such arrays).
+_CHUNK_BUDGET = 1 << 20
 
 
 def _as_key(seed):
@@ -50,30 +51,46 @@ def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optim
 
     ``delta`` is ``w - theta*`` with shape ``(S, R, d)``; ``lr, batch, mult`` are ``(S, C)``;
     ``k0`` is the global index of the chunk's first step.
+
+    With the exact sampler, the three Gram scalars of every (schedule, run, step) of the chunk
+    are drawn first in one vectorised call (:func:`gram_statistics`, no per-step loop), and the
+    time loop draws only the ``d`` normals per step: the same keys and law as calling
+    :func:`sample_gradient` at every step.
     """
     tx = optimizer.transform()
-    if sampler == "exact":
-        draw = sample_gradient
-    else:
-        draw = partial(sample_gradient_explicit, max_batch=max_batch, features=features)
     steps = k0 + jnp.arange(lr.shape[1])
+    # (R, C) step keys: step k of a run always uses fold_in(run_key, k).
+    step_keys = jax.vmap(lambda rk: jax.vmap(partial(jax.random.fold_in, rk))(steps))(run_keys)
+    if sampler == "exact":
+        pair = jax.vmap(jax.vmap(split_step_key))(step_keys)
+        k_gram, k_draw = pair[..., 0], pair[..., 1]
+        # (S, R, C); schedules share the keys (common random numbers), only the dof differ.
+        gram = gram_statistics(k_gram[None], batch[:, None, :], lam.dtype)
 
-    def one_run(delta, state, key, lr_s, b_s, mult_s):
+        def draw(key, delta, b_k, extra):
+            return gradient_from_gram(key, lam, delta, b_k, sigma, *extra)
+    else:
+        k_draw, gram = step_keys, ()
+
+        def draw(key, delta, b_k, extra):
+            return sample_gradient_explicit(key, lam, delta, b_k, sigma, max_batch=max_batch, features=features)
+
+    def one_run(delta, state, keys, lr_s, b_s, mult_s, gram_sr):
         def body(carry, inp):
             delta, state = carry
-            k, lr_k, b_k, mult_k = inp
-            g = draw(jax.random.fold_in(key, k), lam, delta, b_k, sigma)
+            key, lr_k, b_k, mult_k, extra = inp
+            g = draw(key, delta, b_k, extra)
             g = g * gradient_scale(optimizer, g, delta, lam, sigma, b_k, mult_k)
             upd, state = tx.update(g, state)
             delta = delta - lr_k * upd
             return (delta, state), 0.5 * jnp.dot(lam, delta * delta)
 
-        (delta, state), risks = jax.lax.scan(body, (delta, state), (steps, lr_s, b_s, mult_s))
+        (delta, state), risks = jax.lax.scan(body, (delta, state), (keys, lr_s, b_s, mult_s, gram_sr))
         return delta, state, risks
 
-    over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None))
-    over_scheds = jax.vmap(over_runs, in_axes=(0, 0, None, 0, 0, 0))
-    return over_scheds(delta, opt_state, run_keys, lr, batch, mult)
+    over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None, 0))
+    over_scheds = jax.vmap(over_runs, in_axes=(0, 0, None, 0, 0, 0, 0))
+    return over_scheds(delta, opt_state, k_draw, lr, batch, mult, gram)
 
 
 def simulate(
@@ -119,7 +136,44 @@ def simulate(
         >>> r.shape
         (8, 101)
     """
+    return _run(
+        problem, schedule, optimizer, num_runs, seed, record_steps=record_steps, sampler=sampler,
+        features=features, chunk_size=chunk_size, progress=progress, on_divergence=on_divergence,
+        placement=_LOCAL,
+    )
+
+
+class _Local:
+    """Where the simulator's arrays live: by default on JAX's default device.
+
+    :mod:`batchramp_theory.sharding` supplies a placement that shards the runs axis over a
+    mesh of devices; the simulation code is the same.
+    """
+
+    shards = 1
+
+    def runs(self, x, axis: int):
+        """Place ``x`` whose axis ``axis`` is the (padded) runs axis."""
+        return x
+
+    def fetch(self, x) -> np.ndarray:
+        """Bring a (possibly sharded) result to the host."""
+        return np.asarray(x)
+
+
+_LOCAL = _Local()
+
+
+def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler, features, chunk_size,
+         progress, on_divergence, placement):
+    """The body of :func:`simulate`, with a placement of the runs axis (sharding hook)."""
     validate_for_problem(optimizer, problem)
+    if getattr(problem, "weights", None) is not None:
+        raise ValueError(
+            "problem has mode weights (a quadrature, e.g. power_law_problem(dim=inf, quadrature=...)): "
+            "Monte Carlo needs real modes; use bt.expected_risk for it, or a problem with a finite dim "
+            "and quadrature=None for bt.simulate"
+        )
     num_runs = check_int("num_runs", num_runs, low=1)
     if sampler not in ("exact", "explicit"):
         raise ValueError(f"sampler must be 'exact' or 'explicit', got {sampler!r}")
@@ -138,8 +192,12 @@ def simulate(
     else:
         mult = np.ones_like(lr)
 
+    # Runs padded to a multiple of the number of shards; the padded runs repeat run 0's key
+    # and are dropped. Run i always uses split(key, num_runs)[i], so results do not depend on
+    # the padding.
+    runs_p = -(-num_runs // placement.shards) * placement.shards
     if chunk_size is None:
-        chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * num_runs), 16, 8192))
+        chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * runs_p), 16, 8192))
     chunk_size = min(check_int("chunk_size", chunk_size, low=1), kmax)
     n_chunks = -(-kmax // chunk_size)
     pad = n_chunks * chunk_size - kmax
@@ -148,9 +206,14 @@ def simulate(
     mult_p = np.pad(mult, ((0, 0), (0, pad)))
 
     run_keys = jax.random.split(key, num_runs)
-    delta = jnp.broadcast_to(-theta, (n_sched, num_runs, theta.shape[0]))
+    if runs_p > num_runs:
+        run_keys = jnp.concatenate([run_keys, jnp.broadcast_to(run_keys[:1], (runs_p - num_runs,))])
+    run_keys = placement.runs(run_keys, 0)
+    delta = placement.runs(jnp.broadcast_to(-theta, (n_sched, runs_p, theta.shape[0])), 1)
     state0 = optimizer.transform().init(jnp.zeros_like(theta))
-    opt_state = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n_sched, num_runs) + jnp.shape(x)), state0)
+    opt_state = jax.tree_util.tree_map(
+        lambda x: placement.runs(jnp.broadcast_to(x, (n_sched, runs_p) + jnp.shape(x)), 1), state0
+    )
     max_batch = int(batch.max()) if sampler == "explicit" else 0
 
     out = np.empty((n_sched, num_runs, rec.size))
@@ -169,7 +232,8 @@ def simulate(
             lo, hi = c * chunk_size + 1, (c + 1) * chunk_size
             sel = (rec >= lo) & (rec <= hi)
             if sel.any():
-                out[..., sel] = np.asarray(risks)[..., rec[sel] - lo]
+                # Select the recorded steps on the device: only they cross to the host.
+                out[..., sel] = placement.fetch(risks[..., rec[sel] - lo])[:, :num_runs]
             if bar is not None:
                 bar[0].advance(bar[1])
     finally:

@@ -10,6 +10,7 @@ second moment of the response to an injected noise), and the recursion is bounde
 
 For SGD (``D_j = (1 - eta lambda_j)^2 + eta^2 lambda_j^2 / B``, ``u_j = eta^2 lambda_j / B``)
 this reads ``eta lambda_j (1 + 1/B) < 2`` and ``(eta / B) sum_j lambda_j / (2 - eta lambda_j (1 + 1/B)) < 1``.
+For a weighted (quadrature) problem the sums over modes are ``sum_j w_j (...)``.
 """
 
 from __future__ import annotations
@@ -27,24 +28,25 @@ __all__ = ["stability_limit", "is_stable"]
 def is_stable(problem: Problem, lr: float, batch: float, optimizer=SGD()) -> bool:
     """Whether constant ``(lr, batch)`` keeps the expected risk bounded (criterion above)."""
     lam = np.asarray(problem.eigenvalues)
+    w = problem.mode_weights
     lr = check_scalar("lr", lr, low=0.0)
     batch = check_scalar("batch", batch, low=1.0)
     if isinstance(optimizer, NormalizedSGD):
         if optimizer.normalizer not in ("variance", "expected"):
             raise ValueError(f"no mean-square stability criterion for {optimizer!r}")
-        lr = lr * np.sqrt(batch) / (float(problem.noise) * np.sqrt(lam.sum()))
+        lr = lr * np.sqrt(batch) / (float(problem.noise) * np.sqrt(problem.trace))
         optimizer = SGD()
     if isinstance(optimizer, Momentum):
-        return _momentum_stable(lam, lr, batch, optimizer.momentum)
+        return _momentum_stable(lam, lr, batch, optimizer.momentum, w)
     if not isinstance(optimizer, SGD):
         raise ValueError(f"no mean-square stability criterion for {optimizer!r}")
     x = lr * lam * (1 + 1 / batch)
     if np.any(x >= 2):
         return False
-    return bool((lr / batch) * np.sum(lam / (2 - x)) < 1)
+    return bool((lr / batch) * np.sum(w * lam / (2 - x)) < 1)
 
 
-def _momentum_stable(lam, lr, batch, mu) -> bool:
+def _momentum_stable(lam, lr, batch, mu, w=None) -> bool:
     # Per-mode homogeneous map on (a, b, c) without the coupling term (see recursions.py).
     d = lam.size
     eye = np.zeros((d, 3, 3))
@@ -58,7 +60,7 @@ def _momentum_stable(lam, lr, batch, mu) -> bool:
         return False
     u = (lam / batch)[:, None] * np.array([lr**2, -lr, 1.0])
     resp = np.linalg.solve(np.eye(3)[None] - eye, u[..., None])[:, 0, 0]
-    return bool(np.sum(lam * resp) < 1)
+    return bool(np.sum((lam if w is None else w * lam) * resp) < 1)
 
 
 def stability_limit(problem: Problem, batch: float, optimizer=SGD(), *, rtol: float = 1e-10) -> float:
@@ -79,27 +81,28 @@ def stability_limit(problem: Problem, batch: float, optimizer=SGD(), *, rtol: fl
     """
     batch = check_scalar("batch", batch, low=1.0)
     lam = np.asarray(problem.eigenvalues)
+    w = problem.mode_weights
     if isinstance(optimizer, NormalizedSGD):
         if optimizer.normalizer not in ("variance", "expected"):
             raise ValueError(f"no mean-square stability limit for {optimizer!r}: the update is bounded by lr")
         if float(problem.noise) == 0:
             raise ValueError("the NormalizedSGD stability limit needs noise > 0")
         sgd = stability_limit(problem, batch, SGD(), rtol=rtol)
-        return sgd * float(problem.noise) * np.sqrt(lam.sum()) / np.sqrt(batch)
+        return sgd * float(problem.noise) * np.sqrt(problem.trace) / np.sqrt(batch)
     if isinstance(optimizer, SGD):
         hi = 2.0 / (lam.max() * (1 + 1 / batch))
-        f = lambda eta: (eta / batch) * np.sum(lam / (2 - eta * lam * (1 + 1 / batch))) - 1
+        f = lambda eta: (eta / batch) * np.sum(w * lam / (2 - eta * lam * (1 + 1 / batch))) - 1
         if f(hi * (1 - 1e-15)) < 0:
             return hi
         return brentq(f, 0.0, hi * (1 - 1e-15), rtol=rtol)
     if isinstance(optimizer, Momentum):
         mu = optimizer.momentum
         lo, hi = 0.0, 2 * (1 + mu) / lam.max()
-        while not _momentum_stable(lam, lo + (hi - lo) * 1e-6, batch, mu):  # pragma: no cover - tiny lr always stable
+        while not _momentum_stable(lam, lo + (hi - lo) * 1e-6, batch, mu, w):  # pragma: no cover - tiny lr always stable
             hi = lo + (hi - lo) * 1e-6
         for _ in range(200):
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if _momentum_stable(lam, mid, batch, mu) else (lo, mid)
+            lo, hi = (mid, hi) if _momentum_stable(lam, mid, batch, mu, w) else (lo, mid)
             if hi - lo <= rtol * hi:
                 break
         return lo

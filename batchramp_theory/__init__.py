@@ -5,7 +5,7 @@ Seesaw (arXiv 2510.14717), functional scaling laws (arXiv 2509.19189, 2602.14208
 critical batch size (arXiv 2410.05838, McCandlish et al. 2018).
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError, version as _version
 
 from .divergence import DivergenceError as DivergenceError, DivergenceWarning as DivergenceWarning
 from .optimizers import (
@@ -106,5 +106,5 @@ from .fsl import (
 
 try:
     __version__ = _version("batchramp-theory")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"

@@ -230,23 +230,34 @@ def gram_statistics(key, batch, dtype=None):
     return c1sq, jnp.sqrt(c1sq) * z, z * z + c2sq
 
 
-def gradient_from_gram(key, eigenvalues, delta, batch, noise, aa, an, nn):
-    """The gradient given the Gram scalars ``(a.a, a.n, n.n)``: ``d`` normals from ``key``, O(d) work."""
+def gradient_from_gram(key, eigenvalues, delta, batch, noise, aa, an, nn, unorm2=None):
+    """The gradient given the Gram scalars ``(a.a, a.n, n.n)``: ``d`` normals from ``key``, O(d) work.
+
+    Written as ``g = (|r| sqrt(lambda) xi + c lambda d) / B`` with the scalar
+    ``c = (a.r - |r| zeta) / |u|``, ``zeta = e . xi`` (the projection off ``e`` folded into ``c``),
+    so that a step is one reduction fused with the draw of ``xi`` and one elementwise pass.
+    ``unorm2 = |u|^2 = sum_j lambda_j d_j^2`` (twice the current risk) may be passed in when the
+    caller already has it (the simulator carries it), saving a reduction.
+    """
     dtype = delta.dtype
     lam = eigenvalues.astype(dtype)
     batch = jnp.asarray(batch, dtype)
     sigma = jnp.asarray(noise, dtype)
     sqrt_lam = jnp.sqrt(lam)
     u = sqrt_lam * delta
-    unorm = jnp.linalg.norm(u)
-    e1 = jnp.zeros_like(u).at[0].set(1.0)
-    e = jnp.where(unorm > 0, u / jnp.where(unorm > 0, unorm, 1.0), e1)
+    unorm2 = jnp.dot(u, u) if unorm2 is None else jnp.asarray(unorm2, dtype)
+    unorm = jnp.sqrt(unorm2)
     xi = jax.random.normal(key, u.shape, dtype)
     a_dot_r = unorm * aa - sigma * an
-    r_sq = unorm**2 * aa - 2.0 * sigma * unorm * an + sigma**2 * nn
+    r_sq = unorm2 * aa - 2.0 * sigma * unorm * an + sigma**2 * nn
     r_norm = jnp.sqrt(jnp.maximum(r_sq, 0.0))
-    xi_perp = xi - e * jnp.dot(e, xi)
-    return sqrt_lam * (e * a_dot_r + r_norm * xi_perp) / batch
+    # e = u/|u|; at u = 0 any unit vector will do (module docstring): e_1.
+    nonzero = unorm > 0
+    inv = jnp.where(nonzero, 1.0 / jnp.where(nonzero, unorm, 1.0), 0.0)
+    zeta = jnp.where(nonzero, jnp.dot(u, xi) * inv, xi[0])
+    coef = a_dot_r - r_norm * zeta  # the component of B g / sqrt(lambda) along e
+    e_part = jnp.where(nonzero, (coef * inv) * u, coef * (jnp.arange(u.shape[0]) == 0).astype(dtype))
+    return sqrt_lam * (r_norm * xi + e_part) / batch
 
 
 def split_step_key(key):

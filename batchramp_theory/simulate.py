@@ -67,25 +67,29 @@ def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optim
         # (S, R, C); schedules share the keys (common random numbers), only the dof differ.
         gram = gram_statistics(k_gram[None], batch[:, None, :], lam.dtype)
 
-        def draw(key, delta, b_k, extra):
-            return gradient_from_gram(key, lam, delta, b_k, sigma, *extra)
+        def draw(key, delta, b_k, extra, unorm2):
+            return gradient_from_gram(key, lam, delta, b_k, sigma, *extra, unorm2=unorm2)
     else:
         k_draw, gram = step_keys, ()
 
-        def draw(key, delta, b_k, extra):
+        def draw(key, delta, b_k, extra, unorm2):
             return sample_gradient_explicit(key, lam, delta, b_k, sigma, max_batch=max_batch, features=features)
 
     def one_run(delta, state, keys, lr_s, b_s, mult_s, gram_sr):
+        # sum_j lambda_j delta_j^2 (twice the risk) is carried: the sampler needs it as |u|^2,
+        # and it is the risk the step records, so each step computes it once.
         def body(carry, inp):
-            delta, state = carry
+            delta, state, unorm2 = carry
             key, lr_k, b_k, mult_k, extra = inp
-            g = draw(key, delta, b_k, extra)
+            g = draw(key, delta, b_k, extra, unorm2)
             g = g * gradient_scale(optimizer, g, delta, lam, sigma, b_k, mult_k)
             upd, state = tx.update(g, state)
             delta = delta - lr_k * upd
-            return (delta, state), 0.5 * jnp.dot(lam, delta * delta)
+            unorm2 = jnp.dot(lam, delta * delta)
+            return (delta, state, unorm2), 0.5 * unorm2
 
-        (delta, state), risks = jax.lax.scan(body, (delta, state), (keys, lr_s, b_s, mult_s, gram_sr))
+        carry0 = (delta, state, jnp.dot(lam, delta * delta))
+        (delta, state, _), risks = jax.lax.scan(body, carry0, (keys, lr_s, b_s, mult_s, gram_sr))
         return delta, state, risks
 
     over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None, 0))

@@ -5,7 +5,7 @@ Seesaw (arXiv 2510.14717), functional scaling laws (arXiv 2509.19189, 2602.14208
 critical batch size (arXiv 2410.05838, McCandlish et al. 2018).
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError, version as _version
 
 from .divergence import DivergenceError as DivergenceError, DivergenceWarning as DivergenceWarning
 from .optimizers import (
@@ -31,6 +31,58 @@ from .schedules import (
     step_decay as step_decay,
 )
 from .simulate import simulate as simulate
+# Equivalence engine: base LR schedules in samples, the (alpha, beta) transform, Theorem 1 phases.
+from .lr_schedules import (
+    LRSchedule as LRSchedule,
+    constant_lr as constant_lr,
+    exponential_lr as exponential_lr,
+    half_cosine_lr as half_cosine_lr,
+    linear_lr as linear_lr,
+    olmo_cosine_lr as olmo_cosine_lr,
+    quarter_cosine_lr as quarter_cosine_lr,
+    step_lr as step_lr,
+    wsd_lr as wsd_lr,
+)
+from .seesaw import (
+    PhasedSchedule as PhasedSchedule,
+    RampAccounting as RampAccounting,
+    RampPlan as RampPlan,
+    RampRule as RampRule,
+    batch_ramp_rule as batch_ramp_rule,
+    lr_decay_rule as lr_decay_rule,
+    phase_end_risks as phase_end_risks,
+    phase_schedule as phase_schedule,
+    ramp_rule as ramp_rule,
+    ramp_schedule as ramp_schedule,
+    seesaw_rule as seesaw_rule,
+    warm_start_steps as warm_start_steps,
+)
+# Critical batch size and optimal LR (Time Transfer, McCandlish).
+from .gradient_noise import (
+    NoiseStats as NoiseStats,
+    gradient_covariance as gradient_covariance,
+    noise_along as noise_along,
+    noise_stats as noise_stats,
+    two_batch_estimates as two_batch_estimates,
+)
+from .critical_batch import (
+    BudgetScaling as BudgetScaling,
+    LRSweep as LRSweep,
+    PowerFit as PowerFit,
+    SeesawTracking as SeesawTracking,
+    Tradeoff as Tradeoff,
+    TradeoffFit as TradeoffFit,
+    critical_batch_vs_budget as critical_batch_vs_budget,
+    fit_power as fit_power,
+    fit_tradeoff as fit_tradeoff,
+    greedy_schedules as greedy_schedules,
+    hitting_steps as hitting_steps,
+    lr_sweep as lr_sweep,
+    seesaw_pair as seesaw_pair,
+    seesaw_tracking as seesaw_tracking,
+    stability_lr_grid as stability_lr_grid,
+    tradeoff as tradeoff,
+)
 # Performance and scale (issue 7): infinite-dimensional quadrature, sharded sweeps.
 from .quadrature import mode_sum as mode_sum, power_law_quadrature as power_law_quadrature
 from .grid import run_grid_batched as run_grid_batched
@@ -41,7 +93,18 @@ from .sharding import (
 )
 from .stability import is_stable as is_stable, stability_limit as stability_limit
 
+# Functional scaling laws, optimal batch schedules, fast catch-up (the full API is bt.fsl.*).
+from . import fsl as fsl
+from .fsl import (
+    calibrate_power_law as calibrate_power_law,
+    catchup as catchup,
+    mode_sum_fsl as mode_sum_fsl,
+    optimal_batch_schedule as optimal_batch_schedule,
+    optimal_two_stage as optimal_two_stage,
+    power_law_fsl as power_law_fsl,
+)
+
 try:
     __version__ = _version("batchramp-theory")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"

@@ -249,6 +249,10 @@ def gradient_multipliers(problem: Problem, lr: np.ndarray, batch: np.ndarray, op
     return scale
 
 
+# One module-level jit, so repeated calls with the same shapes reuse the compilation.
+_moments_jit = jax.jit(_trajectory, static_argnames=("optimizer", "keep_moments"))
+
+
 def second_moments(problem: Problem, schedule: Schedule, optimizer=SGD(), *, record_steps=None):
     """Exact per-mode second moments ``m_j(k) = E[(w_j - theta_j)^2]``, shape ``(K+1, d)`` or ``(n, d)``.
 
@@ -259,10 +263,9 @@ def second_moments(problem: Problem, schedule: Schedule, optimizer=SGD(), *, rec
     if not isinstance(schedule, Schedule):
         raise ValueError("second_moments takes a single Schedule")
     lam, theta, sigma = _problem_arrays(problem)
-    fn = jax.jit(partial(_trajectory, optimizer=optimizer, keep_moments=True))
-    risk, _, m = fn(
+    risk, _, m = _moments_jit(
         lam, theta, sigma, jnp.asarray(schedule.lr, lam.dtype), jnp.asarray(schedule.batch, lam.dtype),
-        weights=_problem_weights(problem),
+        optimizer=optimizer, keep_moments=True, weights=_problem_weights(problem),
     )
     handle_divergence(np.asarray(risk)[None], np.array([schedule.steps]), problem, "raise", what="expected risk")
     m = np.asarray(m)

@@ -14,7 +14,7 @@ import sys
 __all__ = ["main"]
 
 # Subcommand modules, in the order they appear in --help.
-_COMMANDS = ["reproduce", "check"]
+_COMMANDS = ["reproduce", "check", "seesaw", "sweep", "critical_batch"]
 
 
 def build_parser() -> argparse.ArgumentParser:

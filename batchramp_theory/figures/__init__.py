@@ -16,6 +16,21 @@ __all__ = ["Claim", "FIGURES", "make_figure"]
 # name -> module (in the order figures appear in REPORT.md)
 FIGURES: dict[str, str] = {
     "mc_vs_exact": "mc_vs_exact",
+    # Equivalence engine (LR decay vs batch ramp): Seesaw family, step accounting, critical batch.
+    "seesaw_family": "seesaw_family",
+    "step_reduction": "step_reduction",
+    "critical_batch_breakdown": "critical_batch_breakdown",
+    # Functional scaling laws: FSL vs simulation, optimal batch schedules, catch-up, budgets.
+    "fsl_vs_simulation": "fsl_vs_simulation",
+    "optimal_batch": "optimal_batch",
+    "catchup": "catchup",
+    "late_vs_early_switch": "late_vs_early_switch",
+    "loss_vs_budget": "loss_vs_budget",
+    # Critical batch and optimal LR vs budget.
+    "critical_batch_vs_budget": "critical_batch_vs_budget",
+    "optimal_lr_vs_batch": "optimal_lr_vs_batch",
+    # Smith et al.: decay vs ramp vs hybrid, with momentum.
+    "smith_schedules": "smith_schedules",
 }
 
 

@@ -16,7 +16,7 @@ NAME = "mc_vs_exact"
 
 
 def make(out_dir: Path, quick: bool) -> list[Claim]:
-    dim, runs, phase = (128, 200, 150) if quick else (1000, 2000, 1500)
+    dim, runs, phase = (128, 200, 150) if quick else (512, 1000, 1000)
     p = bt.power_law_problem(dim, capacity=2.0, source=0.5, noise=0.5)
     opts = [("SGD", bt.SGD(), 0.4), ("Momentum(0.5)", bt.Momentum(0.5), 0.2), ("NSGD expected", bt.NormalizedSGD("expected"), 0.1)]
     fig, axes = subplots(1, len(opts), figsize=(4 * len(opts), 3.3), sharey=True)

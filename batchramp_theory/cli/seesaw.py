@@ -1,0 +1,164 @@
+"""``batchramp seesaw``: convert a learning-rate schedule into a batch ramp for real training.
+
+Given a token budget, an initial batch (sequences), the sequence length and the base
+schedule (warmup fraction, final LR fraction), it prints the ramp table (milestone tokens,
+step, LR, batch), the serial steps of base and ramp and the reduction; ``--json`` prints the
+same as JSON (keys include ``base_steps``, ``ramp_steps``, ``milestones``). The construction
+is :func:`batchramp_theory.ramp_schedule` (the official Seesaw repo's milestone and batch
+logic; docs/equivalence.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+_BASES = ("cosine", "quarter-cosine", "linear", "exponential")
+_RULES = ("seesaw", "decay", "ramp")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "seesaw",
+        help="turn an LR schedule into an equivalent batch ramp (Seesaw / Smith) and count serial steps",
+        description=(
+            "Convert a base LR schedule (default: OLMo half cosine with linear warmup) into a batch ramp: "
+            "wherever the base LR first falls to lr0*gamma^-k (gamma = --cut-factor), divide the LR by alpha "
+            "and multiply the batch by beta (alpha*sqrt(beta) = gamma on the NSGD/Adam line, alpha*beta = gamma "
+            "on the SGD line)."
+        ),
+    )
+    p.add_argument("--tokens", type=float, required=True, help="token budget, e.g. 3.3e9")
+    p.add_argument("--batch", type=int, required=True, help="initial batch size in sequences")
+    p.add_argument("--seq-len", type=int, default=1024, help="tokens per sequence (default 1024)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate lr0 (default: print lr/lr0)")
+    p.add_argument("--base", choices=_BASES, default="cosine", help="base schedule after warmup (default: half cosine)")
+    p.add_argument("--warmup", type=float, default=0.1, help="warmup fraction of the tokens, in [0, 1) (default 0.1)")
+    p.add_argument("--warmup-start", type=float, default=0.1, help="warmup starts at this fraction of lr0 (default 0.1)")
+    p.add_argument("--final-lr", type=float, default=0.1, help="final LR as a fraction of lr0 (default 0.1)")
+    p.add_argument("--cut-factor", type=float, default=1.1, help="gamma: the base cut per milestone (default 1.1)")
+    p.add_argument("--rule", choices=_RULES, default="seesaw",
+                   help="seesaw: (sqrt(gamma), gamma); decay: (gamma, 1); ramp: alpha = 1 (default seesaw)")
+    p.add_argument("--alpha", type=float, help="custom LR divisor per cut (overrides --rule)")
+    p.add_argument("--beta", type=float, help="custom batch multiplier per cut (overrides --rule)")
+    p.add_argument("--line", choices=("nsgd", "sgd"), default="nsgd",
+                   help="nsgd (Adam-like): alpha*sqrt(beta)=gamma; sgd: alpha*beta=gamma (default nsgd)")
+    p.add_argument("--max-batch", type=int, help="cap the batch (sequences); beyond it the cut becomes LR decay")
+    p.add_argument("--rounding", choices=("floor", "olmo"), default="floor",
+                   help="batch rounding: floor of the float accumulator, or the repo's floor/ceil rule")
+    p.add_argument("--strict", action="store_true", help="error if a ramp step would exceed the token budget")
+    p.add_argument("--json", nargs="?", const="-", metavar="PATH", help="print JSON (to PATH, or stdout)")
+    p.set_defaults(func=run)
+
+
+def build_plan(args):
+    """The :class:`RampPlan` for parsed CLI arguments (also used by tests)."""
+    import batchramp_theory as bt
+
+    lr0 = 1.0 if args.lr is None else args.lr
+    kw = dict(warmup=args.warmup, warmup_start=args.warmup_start)
+    if args.base == "cosine":
+        base = bt.half_cosine_lr(lr0, args.tokens, args.final_lr, **kw)
+    elif args.base == "quarter-cosine":
+        base = bt.quarter_cosine_lr(lr0, args.tokens, args.final_lr, **kw)
+    elif args.base == "linear":
+        base = bt.linear_lr(lr0, args.tokens, args.final_lr, **kw)
+    else:
+        base = bt.exponential_lr(lr0, args.tokens, args.final_lr, **kw)
+    if args.alpha is not None or args.beta is not None:
+        rule = bt.ramp_rule(args.cut_factor, alpha=args.alpha, beta=args.beta, line=args.line)
+    elif args.rule == "seesaw":
+        if args.line == "sgd":
+            raise ValueError("--rule seesaw is the NSGD point (sqrt(gamma), gamma); use --line nsgd or --alpha/--beta")
+        rule = bt.seesaw_rule(args.cut_factor)
+    elif args.rule == "decay":
+        rule = bt.lr_decay_rule(args.cut_factor, line=args.line)
+    else:
+        rule = bt.batch_ramp_rule(args.cut_factor, line=args.line)
+    return bt.ramp_schedule(
+        base, args.batch, rule, max_batch=args.max_batch, rounding=args.rounding,
+        tokens_per_sample=args.seq_len, strict=args.strict,
+    )
+
+
+def plan_to_dict(plan, relative_lr: bool) -> dict:
+    acc = plan.accounting
+    rule = plan.rule
+    return {
+        "base": plan.base_lr.describe(),
+        "rule": {"alpha": rule.alpha, "beta": rule.beta, "gamma": rule.gamma, "line": rule.line,
+                 "admissible": rule.admissible},
+        "lr_units": "lr/lr0" if relative_lr else "absolute",
+        "seq_len": plan.tokens_per_sample,
+        "initial_batch": int(plan.schedule.batch[0]),
+        "token_budget": acc.budget,
+        "base_steps": acc.base_steps,
+        "ramp_steps": acc.ramp_steps,
+        "reduction": acc.reduction,
+        "continuous_reduction": acc.continuous_reduction,
+        "stepwise_reduction": acc.stepwise_reduction,
+        "base_tokens": acc.base_samples,
+        "ramp_tokens": acc.ramp_samples,
+        "overshoot_tokens": acc.overshoot,
+        "final_lr": float(plan.schedule.lr[-1]),
+        "final_batch": int(plan.schedule.batch[-1]),
+        "milestones": [
+            {"k": r["k"], "tokens": r["samples"], "step": r["step"], "lr": r["lr"], "batch": r["batch"],
+             "capped": r["capped"]}
+            for r in plan.table()
+        ],
+    }
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        plan = build_plan(args)
+    notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    d = plan_to_dict(plan, relative_lr=args.lr is None)
+    if args.json is not None:
+        d["notes"] = notes
+        text = json.dumps(d, indent=2, allow_nan=False, default=float)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(text + "\n")
+            print(f"wrote {args.json}", file=sys.stderr)
+        return 0
+    console = Console()
+    rule = plan.rule
+    base = plan.base_lr
+    console.print(
+        f"base: {base.name} over {d['token_budget']:.6g} tokens, warmup {args.warmup:g} from "
+        f"{args.warmup_start:g}*lr0, final {args.final_lr:g}*lr0; batch {d['initial_batch']} x {args.seq_len} tokens"
+    )
+    console.print(
+        f"rule: alpha={rule.alpha:.6g}, beta={rule.beta:.6g} per cut of gamma={rule.gamma:g} on the "
+        f"{rule.line.upper()} line" + ("" if rule.admissible else "  [red](outside the theory: alpha < sqrt(beta))[/]")
+    )
+    lr_head = "lr/lr0" if args.lr is None else "lr"
+    table = Table(title="ramp table")
+    for col in ("k", "tokens", "step", lr_head, "batch", "capped"):
+        table.add_column(col, justify="right")
+    table.add_row("0", "0", "0", f"{plan.schedule.lr[0]:.6g} (warmup)", str(d["initial_batch"]), "")
+    for r in d["milestones"]:
+        step = str(r["step"]) if r["step"] >= 0 else "not reached"
+        lr = "" if r["step"] < 0 else f"{r['lr']:.6g}"
+        table.add_row(str(r["k"]), f"{r['tokens']:,}", step, lr, str(r["batch"]) if r["step"] >= 0 else "",
+                      "yes" if r["capped"] else "")
+    console.print(table)
+    console.print(f"base steps  {d['base_steps']:>10,}  ({d['base_tokens']:,} tokens)")
+    console.print(f"ramp steps  {d['ramp_steps']:>10,}  ({d['ramp_tokens']:,} tokens, {d['overshoot_tokens']:,} past the budget)")
+    console.print(
+        f"reduction   {100 * d['reduction']:.2f}%  (limits: {100 * d['stepwise_reduction']:.2f}% for these cuts "
+        f"with B0 << budget, {100 * d['continuous_reduction']:.2f}% continuous)"
+    )
+    for n in notes:
+        console.print(f"[yellow]note:[/] {n}")
+    return 0

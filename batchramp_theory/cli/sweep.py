@@ -1,0 +1,190 @@
+"""``batchramp sweep``: optimal batch switch, gain and catch-up time over a grid of task difficulties.
+
+Every grid point is written to ``OUT/points/`` as soon as it finishes (atomic JSON files via
+:func:`batchramp_theory.grid.run_grid`), so an interrupted sweep rerun with the same arguments
+resumes where it stopped. At the end: a table on the terminal, ``OUT/sweep.json``,
+``OUT/sweep.csv`` and ``OUT/sweep_heatmap.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+from pathlib import Path
+
+HEATMAP_METRICS = (
+    ("switch_fraction", "optimal switch P*/D (two-stage)"),
+    ("gain_two_stage", "gain over best constant batch (two-stage)"),
+    ("gain_optimal", "gain over best constant batch (optimal b*(t))"),
+    ("catchup_fraction", "catch-up time / horizon (intrinsic time)"),
+)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="optimal batch switch, gain over the best constant batch and catch-up time over (capacity, source) grids",
+        description=(
+            "For each (capacity beta, source s, noise, budget) point: the FSL-optimal two-stage switch batch1->batch2 "
+            "(P*/D), the loss gain of the two-stage and of the optimal b*(t) schedule over the best constant batch, "
+            "and the catch-up time after the optimal switch. Results are stored per point and resumable."
+        ),
+    )
+    p.add_argument("--capacity", type=float, nargs="+", default=[1.5, 2.0, 3.0], metavar="BETA", help="capacity exponents beta > 1")
+    p.add_argument("--source", type=float, nargs="+", default=[0.3, 0.5, 0.8, 1.2], metavar="S", help="source exponents s > 0")
+    p.add_argument("--noise", type=float, nargs="+", default=[1.0], metavar="SIGMA", help="label-noise std sigma > 0")
+    p.add_argument("--budget", type=float, nargs="+", default=[1e6], metavar="D", help="data budgets in samples")
+    p.add_argument("--lr", type=float, default=1.0, help="constant learning rate eta (default 1)")
+    p.add_argument("--b-min", type=float, default=1.0, help="smallest batch (default 1)")
+    p.add_argument("--b-max", type=float, default=math.inf, help="largest batch (default unbounded)")
+    p.add_argument("--batch1", type=float, default=1.0, help="two-stage: batch before the switch (default 1)")
+    p.add_argument("--batch2", type=_batch2, default=None, metavar="B|auto",
+                   help="two-stage: batch after the switch (default auto: optimised per point)")
+    p.add_argument("--eps", type=float, default=0.1, help="catch-up: gap <= eps x large-batch loss (default 0.1)")
+    p.add_argument("--exact-dim", type=int, default=0, metavar="N",
+                   help="also evaluate the schedules with the exact recursion at dimension N (needs budget/b_min <= 2e6)")
+    p.add_argument("--out", type=Path, default=Path("sweep_out"), metavar="DIR", help="output folder (default sweep_out)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _batch2(text: str):
+    if text == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from exc
+
+
+def grid_points(args) -> list[dict]:
+    """The grid as a list of validated point dicts (every setting is part of the point's identity)."""
+    from ..fsl.sweep import validate_point
+
+    for name in ("capacity", "source", "noise", "budget"):
+        vals = getattr(args, name)
+        if len(set(vals)) != len(vals):
+            raise ValueError(f"--{name} has repeated values: {vals}")
+    points = []
+    for beta, s, sigma, d in itertools.product(args.capacity, args.source, args.noise, args.budget):
+        point = {
+            "capacity": float(beta), "source": float(s), "noise": float(sigma), "budget": float(d),
+            "lr": float(args.lr), "b_min": float(args.b_min), "b_max": float(args.b_max),
+            "batch1": float(args.batch1), "batch2": None if args.batch2 is None else float(args.batch2), "eps": float(args.eps),
+            "exact_dim": int(args.exact_dim),
+        }
+        points.append(validate_point(point))
+    return points
+
+
+def run(args) -> int:
+    from ..fsl.sweep import sweep_point
+    from ..grid import run_grid
+
+    points = grid_points(args)  # validates everything before any work starts
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    records = run_grid(points, sweep_point, out / "points", progress=not args.no_progress, description="sweep")
+    rows = [{**r["point"], **r["result"]} for r in records]
+    _write_json(out / "sweep.json", rows)
+    _write_csv(out / "sweep.csv", rows)
+    _heatmap(out / "sweep_heatmap.png", rows, args)
+    _print_table(rows, out)
+    return 0
+
+
+def _clean(v):
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def _write_json(path: Path, rows: list[dict]) -> None:
+    path.write_text(json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=1))
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    keys = list(rows[0])
+    for r in rows[1:]:
+        keys += [k for k in r if k not in keys]
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in keys})
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return v
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "inf"
+    return f"{v:.4g}"
+
+
+def _print_table(rows: list[dict], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cols = ["capacity", "source", "noise", "budget", "regime", "switch_fraction", "batch2", "gain_two_stage", "gain_optimal",
+            "best_constant_batch", "catchup_time", "catchup_fraction"]
+    if "exact_gain_two_stage" in rows[0]:
+        cols += ["exact_gain_two_stage", "exact_gain_optimal"]
+    console = Console(width=max(Console().width, 140))
+    table = Table(title=f"batchramp sweep ({len(rows)} points)")
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(c)) for c in cols))
+    console.print(table)
+    console.print(f"wrote {out / 'sweep.json'}, {out / 'sweep.csv'}, {out / 'sweep_heatmap.png'} (per-point files in {out / 'points'})")
+
+
+def _heatmap(path: Path, rows: list[dict], args) -> None:
+    """One row of panels per (noise, budget); columns: the HEATMAP_METRICS over (source x capacity)."""
+    import numpy as np
+
+    import matplotlib.pyplot as plt
+
+    from ..figures._style import STYLE, subplots
+
+    caps, srcs = sorted(set(args.capacity)), sorted(set(args.source))
+    combos = list(itertools.product(sorted(set(args.noise)), sorted(set(args.budget))))
+    fig, axes = subplots(len(combos), len(HEATMAP_METRICS), figsize=(3.6 * len(HEATMAP_METRICS), 3.0 * len(combos)), squeeze=False)
+    index = {(r["capacity"], r["source"], r["noise"], r["budget"]): r for r in rows}
+    for i, (sigma, d) in enumerate(combos):
+        for j, (key, title) in enumerate(HEATMAP_METRICS):
+            ax = axes[i, j]
+            z = np.array([[_num(index[(b, s, sigma, d)][key]) for s in srcs] for b in caps])
+            cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")  # NaN: no switch (constant batch is optimal)
+            im = ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto", cmap=cmap)
+            ax.grid(False)
+            for (bi, si), v in np.ndenumerate(z):
+                tag = "easy" if index[(caps[bi], srcs[si], sigma, d)]["regime"] == "easy" else "hard"
+                text = _fmt(float(v)) if np.isfinite(v) or np.isinf(v) else "no switch"
+                ax.text(si, bi, f"{text}\n{tag}", ha="center", va="center", fontsize=7, color="k" if not np.isfinite(v) else "w")
+            ax.set_xticks(range(len(srcs)), [f"{s:g}" for s in srcs])
+            ax.set_yticks(range(len(caps)), [f"{b:g}" for b in caps])
+            ax.set_xlabel("source exponent s")
+            ax.set_ylabel("capacity exponent beta")
+            ax.set_title(f"{title}\nsigma={sigma:g}, D={d:.3g} samples", fontsize=8)
+            fig.colorbar(im, ax=ax, shrink=0.8)
+    with plt.rc_context(STYLE):
+        fig.tight_layout()
+        fig.savefig(path)
+    plt.close(fig)
+
+
+def _num(v) -> float:
+    if v is None or isinstance(v, str):
+        return float("inf") if v == "inf" else float("nan")
+    return float(v)

@@ -1,0 +1,60 @@
+"""Shared test helpers: tolerances with reasons, dense reference propagations."""
+
+import numpy as np
+
+# Exact identities in float64: the recursions are a few hundred multiply-adds per mode per
+# step, so rounding stays near 1e-13 relative; 1e-10 leaves margin without hiding real errors.
+RTOL_EXACT = 1e-10
+
+
+def random_rotation(d, seed=0):
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+def dense_sgd_risk(H, theta, sigma, lr, batch, normalizer=None):
+    """Propagate the full d x d second moment of w - theta* under SGD (Gaussian data).
+
+    S' = S - eta (H S + S H) + eta^2 (1 + 1/B) H S H + (eta^2 / B) (tr(H S) + sigma^2) H
+    (Seesaw eq. 6 with the sigma^2 H correction). Works for any symmetric H (no diagonal
+    assumption), so it independently checks the per-mode closure. ``normalizer='expected'``
+    divides eta by sqrt(E|g|^2) computed from S, ``'variance'`` multiplies by
+    sqrt(B)/(sigma sqrt(tr H)).
+    """
+    S = np.outer(theta, theta)
+    trH = np.trace(H)
+    out = [0.5 * np.trace(H @ S)]
+    for eta, B in zip(lr, batch):
+        if normalizer == "expected":
+            D = sigma**2 * trH / B + (1 + 1 / B) * np.trace(H @ H @ S) + trH * np.trace(H @ S) / B
+            eta = eta / np.sqrt(D)
+        elif normalizer == "variance":
+            eta = eta * np.sqrt(B) / (sigma * np.sqrt(trH))
+        HS = H @ S
+        S = S - eta * (HS + HS.T) + eta**2 * (1 + 1 / B) * H @ S @ H + (eta**2 / B) * (np.trace(HS) + sigma**2) * H
+        out.append(0.5 * np.trace(H @ S))
+    return np.array(out)
+
+
+def dense_momentum_risk(H, theta, sigma, lr, batch, mu):
+    """Full joint second moments of (d, v) = (w - theta*, velocity) under heavy-ball momentum.
+
+    v' = mu v + g, d' = d - eta v', with E[g g^T | d] = H d d^T H (1 + 1/B) + (d^T H d + sigma^2) H / B.
+    """
+    P = np.outer(theta, theta)  # E[d d^T]
+    Q = np.zeros_like(P)  # E[d v^T]
+    R = np.zeros_like(P)  # E[v v^T]
+    out = [0.5 * np.trace(H @ P)]
+    for eta, B in zip(lr, batch):
+        R_new = mu**2 * R + mu * (Q.T @ H + H @ Q) + H @ P @ H * (1 + 1 / B) + (np.trace(H @ P) + sigma**2) * H / B
+        Dv = mu * Q + P @ H  # E[d v'^T]
+        P = P - eta * (Dv + Dv.T) + eta**2 * R_new
+        Q = Dv - eta * R_new
+        R = R_new
+        out.append(0.5 * np.trace(H @ P))
+    return np.array(out)
+
+
+def max_abs_z(mc, exact):
+    se = mc.std(axis=0, ddof=1) / np.sqrt(mc.shape[0])
+    return float(np.max(np.abs(mc.mean(axis=0) - exact) / se))

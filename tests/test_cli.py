@@ -1,0 +1,43 @@
+"""The batchramp CLI: check, reproduce, and clear errors."""
+
+import json
+
+import pytest
+
+from batchramp_theory.cli import main
+
+
+def test_check_quick_core_writes_json(tmp_path, capsys):
+    out = tmp_path / "checks.json"
+    assert main(["check", "--quick", "--select", "core", "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    names = {r["name"] for r in records}
+    assert "core.mc_vs_exact.sgd" in names and "core.mc_vs_exact.negative_control" in names
+    neg = next(r for r in records if r["name"] == "core.mc_vs_exact.negative_control")
+    assert neg["expected"] == "fail" and neg["passed"] is False and neg["agrees"] is True
+    assert all(set(r) >= {"name", "statistic", "bound", "passed", "expected", "reason"} for r in records)
+
+
+def test_reproduce_one_figure(tmp_path):
+    assert main(["reproduce", "mc_vs_exact", "--quick", "--out", str(tmp_path)]) == 0
+    for ext in ("png", "pdf", "json"):
+        assert (tmp_path / f"mc_vs_exact.{ext}").stat().st_size > 0
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "mc_vs_exact" in report and "PASS" in report
+
+
+def test_unknown_figure_is_a_clear_error(tmp_path, capsys):
+    assert main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown figure" in capsys.readouterr().err
+
+
+def test_unknown_check_group_is_a_clear_error(capsys):
+    assert main(["check", "--select", "nope"]) == 2
+    assert "no check group" in capsys.readouterr().err
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "reproduce" in out and "check" in out

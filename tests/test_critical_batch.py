@@ -1,0 +1,226 @@
+"""Critical batch, trade-off fits, optimal-LR sweeps and Seesaw tracking (critical_batch.py)."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import batchramp_theory as bt
+from batchramp_theory.cli import main
+
+P = bt.power_law_problem(48, capacity=2.0, source=0.5, noise=0.5)
+BATCHES = 2 ** np.arange(0, 9)
+
+
+# ---------------------------------------------------------------- helpers with exact answers
+
+
+def test_hitting_steps_exact_on_geometric_curves():
+    # E_k = r^k: log-linear interpolation is exact, so S = ln t / ln r.
+    k = np.arange(51)
+    curves = np.stack([0.9**k, 0.5**k])
+    t = np.array([0.3, 1e-3])
+    s = bt.hitting_steps(curves, t)
+    np.testing.assert_allclose(s[0, 0], np.log(0.3) / np.log(0.9), rtol=1e-12)
+    np.testing.assert_allclose(s[1], np.log(t) / np.log(0.5), rtol=1e-12)
+    assert np.isinf(s[0, 1])  # 0.9^50 = 5e-3 > 1e-3: never reached
+    assert bt.hitting_steps(curves, [2.0])[0, 0] == 0.0  # already below at step 0
+    # first crossing, not the last: a curve that dips, rises and dips again
+    bumpy = np.array([1.0, 0.1, 0.5, 0.05])
+    np.testing.assert_allclose(bt.hitting_steps(bumpy, [0.2])[0], np.log(5) / np.log(10), rtol=1e-12)
+    # diverged (inf / nan) entries never count as below the target
+    assert np.isinf(bt.hitting_steps(np.array([1.0, np.nan, np.inf]), [0.5])[0])
+
+
+def test_fit_tradeoff_recovers_the_law_exactly():
+    b = 2.0 ** np.arange(0, 12)
+    s_min, b_crit = 37.0, 55.0
+    s = s_min * (1 + b_crit / b)
+    fit = bt.fit_tradeoff(b, s)
+    np.testing.assert_allclose([fit.s_min, fit.b_crit, fit.e_min], [s_min, b_crit, s_min * b_crit], rtol=1e-8)
+    np.testing.assert_allclose(fit.hyperbola, 1.0, rtol=1e-8)
+    assert fit.max_rel_residual < 1e-8
+    # a wrong B_crit (perfect scaling beyond the true one, or too early saturation) misfits
+    assert bt.fit_tradeoff(b, s, b_crit=4 * b_crit).max_rel_residual > 0.3
+    assert bt.fit_tradeoff(b, s, b_crit=b_crit / 4).max_rel_residual > 0.3
+    # steps that never reached the target are dropped
+    s2 = s.copy()
+    s2[0] = np.inf
+    np.testing.assert_allclose(bt.fit_tradeoff(b, s2).b_crit, b_crit, rtol=1e-8)
+    with pytest.raises(ValueError, match="at least 3"):
+        bt.fit_tradeoff(b[:2], s[:2])
+
+
+def test_fit_power_exact():
+    x = np.geomspace(1, 100, 7)
+    f = bt.fit_power(x, 3 * x**0.42)
+    assert abs(f.slope - 0.42) < 1e-12 and abs(np.exp(f.intercept) - 3) < 1e-10 and f.slope_stderr < 1e-10
+    with pytest.raises(ValueError, match="positive"):
+        bt.fit_power([1, 2], [1, -1])
+
+
+# ---------------------------------------------------------------- greedy (McCandlish) steps
+
+
+def test_greedy_schedule_takes_the_optimal_step_each_step():
+    [g] = bt.greedy_schedules(P, [8], steps=60)
+    st = bt.noise_along(P, g)
+    np.testing.assert_allclose(g.lr, st.optimal_lr(8)[:-1], rtol=1e-10)
+    assert np.all(np.diff(st.risk) < 0)  # the expected risk never increases
+    # per-step optimality: scaling any one step's lr by 1 +- 1% raises the next risk
+    lr_up, lr_dn = g.lr.copy(), g.lr.copy()
+    lr_up[20] *= 1.01
+    lr_dn[20] *= 0.99
+    r = bt.expected_risk(P, [g, bt.Schedule(lr_up, 8), bt.Schedule(lr_dn, 8)], record_steps=[21])
+    assert r[0, 0] < r[1, 0] and r[0, 0] < r[2, 0]
+
+
+# ---------------------------------------------------------------- trade-off and budget scaling
+
+
+def test_tradeoff_tuned_fits_mccandlish_and_tracks_b_noise():
+    [tr] = bt.tradeoff(P, BATCHES, [0.04], steps=3000)
+    ok = np.isfinite(tr.steps)
+    assert ok.all()
+    assert np.all(np.diff(tr.steps) < 0) and np.all(np.diff(tr.samples) > 0)  # fewer steps, more samples
+    assert tr.fit.max_rel_residual < 0.15  # the band of critical_batch.tradeoff.law_tuned
+    assert 1 / 3 < tr.fit.b_crit / tr.b_noise_at_crit < 3
+    lims = np.array([bt.stability_limit(P, float(b)) for b in BATCHES])
+    assert np.all(tr.lr < lims)
+    # the tuned run is the fastest one on the grid: a fixed LR is never faster
+    [fx] = bt.tradeoff(P, BATCHES, [0.04], steps=3000, policy="fixed", lr=0.1)
+    assert np.all(fx.steps >= tr.steps - 1e-9)
+
+
+def test_tradeoff_greedy_and_errors():
+    [gr] = bt.tradeoff(P, BATCHES, [0.05], steps=3000, policy="greedy")
+    assert gr.fit.max_rel_residual < 0.05
+    with pytest.raises(ValueError, match="needs lr"):
+        bt.tradeoff(P, BATCHES, [0.05], steps=100, policy="fixed")
+    with pytest.raises(ValueError, match="policy"):
+        bt.tradeoff(P, BATCHES, [0.05], steps=100, policy="bogus")
+    with pytest.raises(ValueError, match="SGD only"):
+        bt.tradeoff(P, BATCHES, [0.05], steps=100, policy="greedy", optimizer=bt.NormalizedSGD("expected"))
+    with pytest.raises(ValueError, match="increasing"):
+        bt.tradeoff(P, [4, 2, 8], [0.05], steps=100)
+    with pytest.raises(ValueError, match="targets"):
+        bt.tradeoff(P, BATCHES, [-1.0], steps=100)
+
+
+def test_critical_batch_grows_with_budget_sublinearly():
+    p = bt.power_law_problem(48, capacity=2.0, source=1.0, noise=0.5)
+    res = bt.critical_batch_vs_budget(p, BATCHES, steps=3000, num_targets=5)
+    assert np.all(np.diff(res.budget) > 0)
+    assert 0.15 < res.exponent.slope < 0.75  # grows, but not like Time Transfer's B_crit ~ T
+    assert res.b_crit[-1] > res.b_crit[0]
+    with pytest.raises(ValueError, match="too short"):
+        bt.critical_batch_vs_budget(p, BATCHES, steps=2)
+
+
+# ---------------------------------------------------------------- optimal learning rate
+
+
+def test_lr_sweep_sgd_optimum_is_a_stationary_point():
+    """The parabolic eta* agrees with the exact derivative: d ln E / d ln eta = 0 there."""
+    sw = bt.lr_sweep(P, [2, 32], 1024)
+    f = bt.make_risk_fn(P)
+    for i, b in enumerate([2, 32]):
+        k = 1024 // b
+
+        def log_loss(u):
+            return jnp.log(f(jnp.full(k, jnp.exp(u)), jnp.full(k, float(b)))[-1])
+
+        u = jnp.log(sw.best_lr[i])
+        slope = float(jax.grad(log_loss)(u))
+        curv = float(jax.grad(jax.grad(log_loss))(u))
+        assert abs(slope) < 1e-6 * curv  # Newton-polished: a true stationary point
+        np.testing.assert_allclose(sw.curvature[i], curv, rtol=1e-8)  # exact (forward vs reverse mode)
+    assert not sw.at_edge.any()
+
+
+def test_lr_sweep_rules_and_sensitivity_definitions():
+    sgd = bt.lr_sweep(P, BATCHES, 8192)
+    nsgd = bt.lr_sweep(P, BATCHES, 8192, bt.NormalizedSGD("expected"), lrs=np.geomspace(1e-3, 10, 40))
+    small = BATCHES <= 4
+    assert 0.85 < bt.fit_power(BATCHES[small], sgd.best_lr[small]).slope < 1.1
+    assert 0.38 < bt.fit_power(BATCHES[small], nsgd.best_lr[small]).slope < 0.6
+    # definition 1, recomputed from the loss grid
+    e0 = P.initial_risk
+    ref = np.mean(np.minimum(sgd.loss[3], e0)) - min(sgd.best_loss[3], sgd.loss[3].min())
+    np.testing.assert_allclose(sgd.sensitivity[3], ref, rtol=1e-12)
+    np.testing.assert_allclose(sgd.relative_sensitivity, sgd.sensitivity / np.minimum(sgd.best_loss, sgd.loss.min(1)), rtol=1e-12)
+    # optimal batch at fixed D for SGD: the smallest (more steps never hurt at equal samples)
+    assert sgd.best_batch == 1 and sgd.batch_within(0.1) >= 4
+    np.testing.assert_array_equal(sgd.samples, (8192 // BATCHES) * BATCHES)
+
+
+def test_lr_sweep_adam_monte_carlo_is_seeded():
+    p = bt.power_law_problem(8, 2.0, 0.5, noise=0.5)
+    kw = dict(lrs=np.geomspace(3e-3, 0.3, 7), num_runs=4, seed=3)
+    a = bt.lr_sweep(p, [4, 8, 16], 256, bt.Adam(), **kw)
+    b = bt.lr_sweep(p, [4, 8, 16], 256, bt.Adam(), **kw)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    assert np.all(a.loss_se > 0) and np.all(np.isfinite(a.best_lr))
+    with pytest.raises(ValueError, match="lrs is required"):
+        bt.lr_sweep(p, [4, 8], 256, bt.Adam())
+    with pytest.raises(ValueError, match="exactly one"):
+        bt.lr_sweep(p, [4, 8], 256, steps=10)
+
+
+# ---------------------------------------------------------------- Seesaw
+
+
+def test_seesaw_pair_equal_samples_per_phase():
+    base, see = bt.seesaw_pair(0.2, 2, phases=3, phase_samples=64, warmup_samples=32)
+    assert base.samples == see.samples == 32 + 3 * 64
+    assert see.steps == 16 + 32 + 16 + 8 and base.steps == 16 + 3 * 32
+    np.testing.assert_allclose(sorted(set(see.lr)), sorted({0.2, 0.2 / np.sqrt(2), 0.1}), rtol=1e-12)
+    np.testing.assert_array_equal(sorted(set(see.batch)), [2, 4, 8])
+    assert set(base.batch) == {2} and np.isclose(base.lr.min(), 0.05)
+    with pytest.raises(ValueError, match="divisible"):
+        bt.seesaw_pair(0.2, 2, phases=3, phase_samples=60)
+
+
+def test_seesaw_tracks_at_small_batch_and_the_sgd_rule_does_not():
+    kw = dict(phases=3, phase_samples=2048)
+    res = bt.seesaw_tracking(P, [1, 2, 64], **kw)
+    assert res.max_ratio[0] < 1.05
+    assert res.max_ratio[-1] > res.max_ratio[0]
+    sgd_rule = bt.seesaw_tracking(P, [1], ramp_lr_factor=1.0, **kw)
+    assert sgd_rule.max_ratio[0] > 1.2
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_critical_batch(tmp_path, capsys):
+    out = tmp_path / "cb"
+    rc = main(["critical-batch", "--dim", "32", "--steps", "1500", "--max-batch", "128", "--out", str(out)])
+    assert rc == 0
+    assert "B_crit" in capsys.readouterr().out
+    payload = json.loads((out / "critical_batch.json").read_text())
+    assert payload["targets"] and "budget_exponent" in payload
+    assert (out / "critical_batch.png").stat().st_size > 0
+    assert main(["critical-batch", "--policy", "fixed", "--out", str(out)]) == 2  # needs --lr
+    assert main(["critical-batch", "--max-batch", "2", "--out", str(out)]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["critical_batch_vs_budget", "optimal_lr_vs_batch"])
+def test_figures_quick(tmp_path, name):
+    from batchramp_theory.figures import make_figure
+
+    claims = make_figure(name, tmp_path, quick=True)
+    assert claims and all(c.passed for c in claims)
+    for ext in ("png", "pdf", "json"):
+        assert (tmp_path / f"{name}.{ext}").exists()
+
+
+@pytest.mark.slow
+def test_critical_batch_checks_agree_quick():
+    from batchramp_theory.checks import run_checks
+
+    res = run_checks(quick=True, select=["critical_batch"])
+    assert len(res) >= 20 and all(r.agrees for r in res)

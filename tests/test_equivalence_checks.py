@@ -1,0 +1,68 @@
+"""The equivalence check groups: every check agrees with theory and every negative control fails.
+
+Runs each group once in quick mode (about 40 s on 2 cores: three Monte Carlo groups dominate).
+"""
+
+import json
+import math
+
+import pytest
+
+from batchramp_theory.checks import CheckResult, registered
+
+GROUPS = [
+    "sgd.equivalence",
+    "nsgd.equivalence.expected",
+    "nsgd.equivalence.variance",
+    "nsgd.equivalence.sample",
+    "nsgd.equivalence.conditional",
+    "nsgd.equivalence.adam",
+    "smith",
+    "seesaw.critical_batch",
+]
+
+
+@pytest.fixture(scope="module")
+def results():
+    groups = registered()
+    return {g: groups[g](True) for g in GROUPS}
+
+
+def test_groups_registered():
+    assert set(GROUPS) <= set(registered())
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_group_agrees_with_theory(results, group):
+    res = results[group]
+    assert res and all(isinstance(r, CheckResult) for r in res)
+    bad = [(r.name, r.statistic, r.bound, r.expected) for r in res if not r.agrees]
+    assert not bad, bad
+    for r in res:
+        assert r.name.startswith(group.split(".")[0]) and r.reason
+        json.dumps(r.to_dict())  # serialisable
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_each_group_has_a_failing_negative_control(results, group):
+    controls = [r for r in results[group] if r.expected == "fail"]
+    assert controls, f"{group} has no negative control"
+    assert all(not r.passed for r in controls)
+    assert any(r.expected == "pass" and r.passed for r in results[group])
+
+
+def test_named_negative_controls(results):
+    by_name = {r.name: r for g in results.values() for r in g}
+    # The SGD rule (1, 2) applied to NSGD fails for every normaliser and Adam.
+    for n in ("expected", "variance", "sample", "conditional", "adam"):
+        assert not by_name[f"nsgd.equivalence.{n}.sgd_rule"].passed
+    # alpha < sqrt(beta): deviates with the exact normaliser, diverges in the reduced model.
+    dev = by_name["nsgd.equivalence.expected.alpha_lt_sqrt_beta"]
+    assert dev.expected == "fail" and math.isfinite(dev.statistic) and dev.statistic > dev.bound
+    div = by_name["nsgd.equivalence.variance.alpha_lt_sqrt_beta"]
+    assert div.expected == "fail" and div.statistic == math.inf
+    # Mismatched products on the SGD line.
+    assert not by_name["sgd.equivalence.mismatched_product"].passed
+    assert not by_name["sgd.equivalence.lr_range.mismatched_product"].passed
+    # Theorem 1's regime is covered by the measured lr range.
+    assert by_name["sgd.equivalence.lr_range"].statistic >= 0.01

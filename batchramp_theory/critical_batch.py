@@ -40,7 +40,7 @@ from .divergence import DivergenceWarning
 from .gradient_noise import noise_along
 from .optimizers import Adam, NormalizedSGD, SGD, SignSGD
 from .problem import Problem
-from .recursions import _problem_arrays, _sgd_moment_step, expected_risk, make_risk_fn
+from .recursions import _problem_arrays, _problem_weights, _sgd_moment_step, expected_risk, make_risk_fn
 from .schedules import Schedule, constant
 from .simulate import simulate
 from .stability import stability_limit
@@ -261,13 +261,14 @@ def stability_lr_grid(problem: Problem, batches, *, low: float = 1e-3, high: flo
 
 
 @partial(jax.jit, static_argnames=("steps",))
-def _greedy_lrs(lam, theta, sigma, batch, *, steps):
+def _greedy_lrs(lam, theta, sigma, batch, *, steps, weights=None):
     """Per-step McCandlish-optimal SGD learning rates from the exact moments, vmapped over batches."""
-    tr2 = jnp.sum(lam**2)
+    wlam = lam if weights is None else weights * lam  # mode weights of a quadrature problem
+    tr2 = jnp.sum(wlam * lam)
 
     def one(b):
         def body(m, _):
-            s1, s2, s3 = lam @ m, lam**2 @ m, lam**3 @ m
+            s1, s2, s3 = wlam @ m, (wlam * lam) @ m, (wlam * lam**2) @ m
             lr = s2 / (s3 + ((s1 + sigma**2) * tr2 + s3) / b)  # eta_max / (1 + B_noise / B)
             return _sgd_moment_step(m, s1, lr, b, lam, sigma), lr
 
@@ -287,7 +288,7 @@ def greedy_schedules(problem: Problem, batches, steps: int) -> list[Schedule]:
     b = _batches(batches)
     steps = check_int("steps", steps, low=1)
     lam, theta, sigma = _problem_arrays(problem)
-    lrs = np.asarray(_greedy_lrs(lam, theta, sigma, jnp.asarray(b, lam.dtype), steps=steps))
+    lrs = np.asarray(_greedy_lrs(lam, theta, sigma, jnp.asarray(b, lam.dtype), steps=steps, weights=_problem_weights(problem)))
     return [Schedule(lr, int(bi)) for lr, bi in zip(lrs, b)]
 
 

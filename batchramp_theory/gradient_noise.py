@@ -46,7 +46,7 @@ import numpy as np
 from .divergence import handle_divergence
 from .optimizers import SGD
 from .problem import Problem
-from .recursions import _check_recursion, _init_state, _problem_arrays, _record_index, _second_moment, _step
+from .recursions import _check_recursion, _init_state, _problem_arrays, _problem_weights, _record_index, _second_moment, _step
 from .schedules import stack_schedules
 from ._validation import as_float_array, check_scalar
 
@@ -110,9 +110,13 @@ class NoiseStats(NamedTuple):
         return lr * self.grad_norm2 - 0.5 * lr**2 * (self.grad_hess_grad + self.trace_h_sigma / batch)
 
 
-def _stats_from_sums(s1, s2, s3, lam, sigma):
-    """``NoiseStats`` from ``s_p = sum_j lambda_j^p m_j`` (works on NumPy and JAX arrays)."""
-    tr1, tr2 = lam.sum(), (lam**2).sum()
+def _stats_from_sums(s1, s2, s3, lam, sigma, w=None):
+    """``NoiseStats`` from ``s_p = sum_j w_j lambda_j^p m_j`` (works on NumPy and JAX arrays).
+
+    ``w``: mode weights of a quadrature problem (``None`` = 1), also in ``tr H^p = sum_j w_j lambda_j^p``.
+    """
+    wlam = lam if w is None else w * lam
+    tr1, tr2 = wlam.sum(), (wlam * lam).sum()
     level = s1 + sigma**2  # r^T H r + sigma^2 = 2E + sigma^2: the isotropic noise level
     return NoiseStats(0.5 * s1, s2, level * tr1 + s2, s3, level * tr2 + s3)
 
@@ -138,17 +142,19 @@ def noise_stats(problem: Problem, moments) -> NoiseStats:
     if np.any(m < 0):
         raise ValueError("moments must be non-negative (they are second moments)")
     sigma = float(problem.noise)
-    return _stats_from_sums(m @ lam, m @ lam**2, m @ lam**3, lam, sigma)
+    w = problem.mode_weights
+    return _stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
 
 
-def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer):
-    """One schedule: the sums ``sum lambda^p m`` at steps ``0..K`` (``p = 1, 2, 3``), shape ``(3, K+1)``."""
+def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
+    """One schedule: the sums ``sum w lambda^p m`` at steps ``0..K`` (``p = 1, 2, 3``), shape ``(3, K+1)``."""
     state0 = _init_state(optimizer, theta)
-    pw = jnp.stack([lam, lam**2, lam**3])
+    wlam = lam if weights is None else weights * lam
+    pw = jnp.stack([wlam, wlam * lam, wlam * lam**2])
 
     def body(state, inp):
-        coupling = lam @ _second_moment(optimizer, state)
-        state, _ = _step(optimizer, state, coupling, inp[0], inp[1], lam, sigma, lam)
+        coupling = wlam @ _second_moment(optimizer, state)
+        state, _ = _step(optimizer, state, coupling, inp[0], inp[1], lam, sigma, wlam)
         return state, pw @ _second_moment(optimizer, state)
 
     _, sums = jax.lax.scan(body, state0, (lr, batch))
@@ -156,8 +162,8 @@ def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer):
 
 
 @partial(jax.jit, static_argnames=("optimizer",))
-def _stats_stack(lam, theta, sigma, lr, batch, *, optimizer):
-    fn = partial(_stats_trajectory, optimizer=optimizer)
+def _stats_stack(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
+    fn = partial(_stats_trajectory, optimizer=optimizer, weights=weights)
     return jax.vmap(fn, in_axes=(None, None, None, 0, 0))(lam, theta, sigma, lr, batch)
 
 
@@ -193,7 +199,8 @@ def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=Non
     _check_recursion(problem, optimizer)
     lr, batch, steps, single = stack_schedules(schedule)
     lam, theta, sigma = _problem_arrays(problem)
-    sums = np.asarray(_stats_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype), optimizer=optimizer))
+    sums = np.asarray(_stats_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype),
+                                   optimizer=optimizer, weights=_problem_weights(problem)))
     # Divergence is judged on the risk; the same steps of every field become inf.
     risk = handle_divergence(0.5 * sums[:, 0], steps, problem, on_divergence, what="expected risk")
     bad = ~np.isfinite(risk)
@@ -204,7 +211,7 @@ def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=Non
         sums = sums[0]
     lam_np = np.asarray(problem.eigenvalues)
     with np.errstate(invalid="ignore"):
-        return _stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise))
+        return _stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise), problem.weights)
 
 
 def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:
@@ -213,6 +220,8 @@ def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:
     ``G = H r`` and ``Sigma = (r^T H r + sigma^2) H + H r r^T H`` with ``r = w - theta*``
     (Isserlis; module docstring). ``O(d^2)`` memory: meant for small ``d`` and for tests.
     """
+    if problem.weights is not None:
+        raise ValueError("gradient_covariance needs real modes; problem has mode weights (a quadrature)")
     lam = np.asarray(problem.eigenvalues)
     w = as_float_array("w", w, ndim=1)
     if w.shape != lam.shape:

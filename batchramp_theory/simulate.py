@@ -31,8 +31,9 @@ from ._validation import check_int
 __all__ = ["simulate"]
 
 # Cap on schedules x runs x chunk steps per jitted call: bounds host memory (the returned risks)
-# and device memory (the chunk's Gram scalars are drawn up front, about ten such arrays).
-_CHUNK_BUDGET = 1 << 20
+# and device memory (the chunk's Gram scalars are drawn up front: ~46 words of temporaries per
+# (schedule, run, step), ~100 MB at this cap in float64; benchmarks/bench_memory.py).
+_CHUNK_BUDGET = 1 << 18
 
 
 def _as_key(seed):

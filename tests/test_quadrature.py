@@ -103,6 +103,16 @@ def test_fsl_mode_sums():
     assert _rel(np.array([np.sum(qt2 * np.exp(-2 * ql * ti)) for ti in t]), e_exact) > 0.01
 
 
+def test_fsl_mode_sum_quadrature_matches_exact_1e5():
+    # The mode-sum FSL (fsl/calculator.py) of a quadrature problem: the weighted read-outs.
+    from batchramp_theory.fsl import mode_sum_fsl
+
+    sched = _schedule(0.6, steps=800)
+    exact = mode_sum_fsl(bt.power_law_problem(10**5, 1.5, 0.4, noise=0.5), sched).risk()
+    quad = mode_sum_fsl(bt.power_law_problem(10**5, 1.5, 0.4, noise=0.5, quadrature=1000), sched).risk()
+    assert _rel(quad, exact) < TOL
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="quadrature"):
         bt.power_law_problem(None, 2.0, 0.5)

@@ -92,3 +92,27 @@ def test_recursion_matches_dense_covariance_propagation():
 def test_bad_weights(kwargs, match):
     with pytest.raises(ValueError, match=match):
         bt.Problem([1.0, 0.5, 0.2], [1.0, 1.0, 1.0], noise=0.1, **kwargs)
+
+
+def test_weights_in_fsl_gradient_noise_and_greedy_schedules():
+    # Every module that sums over modes must weight the sums: FSL mode sums and Volterra series,
+    # exact gradient-noise statistics, McCandlish-greedy learning rates.
+    from batchramp_theory.critical_batch import greedy_schedules
+    from batchramp_theory.fsl import mode_sum_fsl
+    from batchramp_theory.fsl.calculator import volterra_series
+
+    for prop in ("discrete", "continuous"):
+        np.testing.assert_allclose(mode_sum_fsl(WEIGHTED, SCHED, propagator=prop).risk(),
+                                   mode_sum_fsl(DUPLICATED, SCHED, propagator=prop).risk(), rtol=1e-10)
+    np.testing.assert_allclose(volterra_series(WEIGHTED, SCHED, 2), volterra_series(DUPLICATED, SCHED, 2), rtol=1e-10)
+    a, b = bt.noise_along(WEIGHTED, SCHED), bt.noise_along(DUPLICATED, SCHED)
+    for fa, fb in zip(a, b):
+        np.testing.assert_allclose(fa, fb, rtol=1e-10)
+    m = THETA**2
+    for fa, fb in zip(bt.noise_stats(WEIGHTED, m), bt.noise_stats(DUPLICATED, np.repeat(m, W))):
+        np.testing.assert_allclose(fa, fb, rtol=1e-12)
+    ga, gb = greedy_schedules(WEIGHTED, [2, 8], 40), greedy_schedules(DUPLICATED, [2, 8], 40)
+    for sa, sb in zip(ga, gb):
+        np.testing.assert_allclose(sa.lr, sb.lr, rtol=1e-10)
+    with pytest.raises(ValueError, match="mode weights"):
+        bt.gradient_covariance(WEIGHTED, np.zeros(4))

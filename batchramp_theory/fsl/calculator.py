@@ -216,49 +216,55 @@ def _mode_decay(lam, continuous):
     return lambda lr_k, b_k: 1.0 - 2.0 * lr_k * lam + (1.0 + 1.0 / b_k) * (lr_k * lam) ** 2
 
 
-def _modes_one(lr, batch, lam, theta, sigma2, continuous):
-    """Signal ``e`` and both noise terms in one scan over steps, carrying ``a_j`` and ``acc_j``."""
+def _modes_one(lr, batch, lam, theta, sigma2, continuous, weights=None):
+    """Signal ``e`` and both noise terms in one scan over steps, carrying ``a_j`` and ``acc_j``.
+
+    ``weights`` (mode multiplicities of a quadrature problem, ``None`` = 1) enter only the
+    read-outs ``sum_j w_j lambda_j a_j`` and ``sum_j w_j lambda_j^2 acc_j``.
+    """
     t = jnp.concatenate([jnp.zeros((1,), lr.dtype), jnp.cumsum(lr)])
     decay = _mode_decay(lam, continuous)
-    lam2 = lam**2
+    wlam = lam if weights is None else weights * lam
+    wlam2 = wlam * lam
 
     def body(carry, inp):
         a, acc = carry
         lr_k, b_k = inp
         q = decay(lr_k, b_k)
-        e_k = 0.5 * jnp.dot(lam, a)
+        e_k = 0.5 * jnp.dot(wlam, a)
         src = jnp.stack([e_k, 0.5 * sigma2])
         acc = q[:, None] * acc + (lr_k**2 / b_k) * src[None, :]
         a = q * a
-        return (a, acc), (0.5 * jnp.dot(lam, a), lam2 @ acc)
+        return (a, acc), (0.5 * jnp.dot(wlam, a), wlam2 @ acc)
 
     a0 = theta**2
     acc0 = jnp.zeros((lam.shape[0], 2), lam.dtype)
     _, (e, noise) = jax.lax.scan(body, (a0, acc0), (lr, batch))
-    e = jnp.concatenate([(0.5 * jnp.dot(lam, a0))[None], e])
+    e = jnp.concatenate([(0.5 * jnp.dot(wlam, a0))[None], e])
     noise = jnp.concatenate([jnp.zeros((1, 2), lam.dtype), noise])
     return t, e, noise[:, 0], noise[:, 1]
 
 
 @partial(jax.jit, static_argnames=("continuous",))
-def _modes_stack(lr, batch, lam, theta, sigma2, *, continuous):
-    fn = partial(_modes_one, continuous=continuous)
+def _modes_stack(lr, batch, lam, theta, sigma2, *, continuous, weights=None):
+    fn = partial(_modes_one, continuous=continuous, weights=weights)
     return jax.vmap(fn, in_axes=(0, 0, None, None, None))(lr, batch, lam, theta, sigma2)
 
 
-def _volterra_one(lr, batch, lam, theta, sigma2, order):
+def _volterra_one(lr, batch, lam, theta, sigma2, order, weights=None):
     """Picard iterates ``E^(n+1) = e + T(E^(n) + sigma^2/2)`` with ``E^(0) = e`` (``order + 1`` scans)."""
     decay = _mode_decay(lam, False)
+    wlam = lam if weights is None else weights * lam
     # e_k: the signal scan is the noise scan with no source, read out from a_j(0) = theta_j^2.
     def sig_body(a, inp):
         a = decay(*inp) * a
-        return a, 0.5 * jnp.dot(lam, a)
+        return a, 0.5 * jnp.dot(wlam, a)
 
     _, e = jax.lax.scan(sig_body, theta**2, (lr, batch))
-    e = jnp.concatenate([(0.5 * jnp.dot(lam, theta**2))[None], e])
+    e = jnp.concatenate([(0.5 * jnp.dot(wlam, theta**2))[None], e])
 
     def picard(f, _):
-        return e + _decayed_sums(decay, lr, batch, (f[:-1] + 0.5 * sigma2)[:, None], lam**2)[:, 0], None
+        return e + _decayed_sums(decay, lr, batch, (f[:-1] + 0.5 * sigma2)[:, None], wlam * lam)[:, 0], None
 
     # order = 1 is the FSL (first-order truncation): one application of T to e.
     f, _ = jax.lax.scan(picard, e, None, length=order)
@@ -266,9 +272,15 @@ def _volterra_one(lr, batch, lam, theta, sigma2, order):
 
 
 @partial(jax.jit, static_argnames=("order",))
-def _volterra_stack(lr, batch, lam, theta, sigma2, *, order):
-    fn = partial(_volterra_one, order=order)
+def _volterra_stack(lr, batch, lam, theta, sigma2, *, order, weights=None):
+    fn = partial(_volterra_one, order=order, weights=weights)
     return jax.vmap(fn, in_axes=(0, 0, None, None, None))(lr, batch, lam, theta, sigma2)
+
+
+def _weights(problem, dt):
+    """Mode weights of a quadrature problem (``None`` for ordinary problems)."""
+    w = getattr(problem, "weights", None)
+    return None if w is None else jnp.asarray(w, dt)
 
 
 def _dtype():
@@ -377,7 +389,7 @@ def mode_sum_fsl(problem: Problem, schedule, *, propagator: str = "discrete") ->
     out = _modes_stack(
         jnp.asarray(lr, dt), jnp.asarray(batch, dt), jnp.asarray(problem.eigenvalues, dt),
         jnp.asarray(problem.target, dt), jnp.asarray(float(problem.noise) ** 2, dt),
-        continuous=propagator == "continuous",
+        continuous=propagator == "continuous", weights=_weights(problem, dt),
     )
     form = "modes" if propagator == "discrete" else "modes_continuous"
     return FSLTerms(*_unstack(out, single), form=form)
@@ -401,6 +413,7 @@ def volterra_series(problem: Problem, schedule, order: int) -> np.ndarray:
     out = _volterra_stack(
         jnp.asarray(lr, dt), jnp.asarray(batch, dt), jnp.asarray(problem.eigenvalues, dt),
         jnp.asarray(problem.target, dt), jnp.asarray(float(problem.noise) ** 2, dt), order=order,
+        weights=_weights(problem, dt),
     )
     out = np.asarray(out)
     return out[0] if single else out

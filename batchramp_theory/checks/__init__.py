@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 __all__ = ["CheckResult", "register", "registered", "run_checks", "agrees"]
 
 # Modules whose import registers checks (one per theory area).
-_MODULES = ["core", "equivalence", "fsl", "critical_batch"]
+_MODULES = ["core", "equivalence", "fsl", "critical_batch", "scale"]
 
 _REGISTRY: dict[str, Callable[[bool], list["CheckResult"]]] = {}
 

@@ -122,6 +122,7 @@ def test_critical_batch_grows_with_budget_sublinearly():
 # ---------------------------------------------------------------- optimal learning rate
 
 
+@pytest.mark.slow
 def test_lr_sweep_sgd_optimum_is_a_stationary_point():
     """The parabolic eta* agrees with the exact derivative: d ln E / d ln eta = 0 there."""
     sw = bt.lr_sweep(P, [2, 32], 1024)
@@ -156,6 +157,7 @@ def test_lr_sweep_rules_and_sensitivity_definitions():
     np.testing.assert_array_equal(sgd.samples, (8192 // BATCHES) * BATCHES)
 
 
+@pytest.mark.slow
 def test_lr_sweep_adam_monte_carlo_is_seeded():
     p = bt.power_law_problem(8, 2.0, 0.5, noise=0.5)
     kw = dict(lrs=np.geomspace(3e-3, 0.3, 7), num_runs=4, seed=3)

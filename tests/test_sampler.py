@@ -48,7 +48,7 @@ def _assert_moments(g, mean, cov):
     assert np.max(np.abs(prod.mean(0) - cov) / se_cov) < 6
 
 
-@pytest.mark.parametrize("batch,sigma", [(1, 0.5), (4, 0.3), (64, 1.0)])
+@pytest.mark.parametrize("batch,sigma", [(1, 0.5), pytest.param(4, 0.3, marks=pytest.mark.slow), (64, 1.0)])
 def test_exact_matches_explicit_in_distribution(batch, sigma):
     # Two-sample KS on projections that probe the u-direction, the orthogonal part and the
     # norm: a wrong Wishart or a wrong orthogonal scale changes these laws.

@@ -99,6 +99,7 @@ def test_monte_carlo_only_optimizers_learn(opt):
     assert good < mean(0.002)
 
 
+@pytest.mark.slow
 def test_conditional_normalizer_matches_expected_when_variance_dominated():
     # With large noise the normaliser is dominated by sigma^2 tr H / B, so the iterate-wise
     # (conditional) and deterministic (expected) normalisers give the same mean risk.
@@ -137,6 +138,7 @@ def test_bad_arguments(kwargs, match):
         bt.simulate(P, bt.constant(0.1, 2, 5), **args)
 
 
+@pytest.mark.slow
 def test_float32_in_float32_out():
     with jax.enable_x64(False):
         out = bt.simulate(P, bt.constant(0.3, 4, 20), num_runs=2, seed=0, record_steps=[20])

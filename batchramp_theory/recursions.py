@@ -117,6 +117,8 @@ def _trajectory(lam, theta, sigma, lr, batch, *, optimizer, keep_moments=False, 
     the coupling become ``sum_j w_j lambda_j m_j`` (``None``: every weight is 1).
     """
     wlam = lam if weights is None else weights * lam
+    if not keep_moments and not isinstance(optimizer, Momentum):
+        return _share_trajectory(lam, theta, sigma, lr, batch, optimizer=optimizer, weights=weights)
     state0 = _init_state(optimizer, theta)
     s0 = jnp.dot(wlam, _second_moment(optimizer, state0))
 
@@ -137,10 +139,65 @@ def _trajectory(lam, theta, sigma, lr, batch, *, optimizer, keep_moments=False, 
     return risk, ys[1]
 
 
+def _share_trajectory(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
+    """The risk-only hot path for SGD and NSGD: the scan carries each mode's share of the risk.
+
+    The state is ``u_j = w_j lambda_j m_j`` instead of ``m_j``. Multiplying the SGD recursion by
+    ``w_j lambda_j`` gives
+
+        u_j' = q_j u_j + (eta^2 / B) w_j lambda_j^2 (s + sigma^2),   s = sum_j u_j,
+
+    with the same ``q_j = (1 - eta lambda_j)^2 + eta^2 lambda_j^2 / B``, so the coupling ``s``
+    (twice the risk) is a plain sum of the state. Why: a step is one elementwise pass (read
+    ``u`` and ``lambda``, write ``u``) and one reduction that reads ``u`` alone, 32 bytes per
+    mode-step in float64 instead of 40, and XLA:CPU emits a plain sum much faster than the
+    weighted dot it replaces (2-3x at ``d = 1000``, benchmarks/RESULTS.md). ``m`` itself is
+    never needed here; :func:`second_moments` and momentum use the ``m`` form above, and the
+    tests check both forms against each other and against dense covariance propagation.
+    """
+    wlam = lam if weights is None else weights * lam
+    tr = jnp.sum(wlam)
+    u0 = wlam * theta**2
+    expected = isinstance(optimizer, NormalizedSGD) and optimizer.normalizer == "expected"
+
+    if expected:
+        scales = None  # depends on the state: computed in the scan
+    elif isinstance(optimizer, NormalizedSGD):
+        scales = jnp.sqrt(batch) / (sigma * jnp.sqrt(tr))
+    else:
+        scales = jnp.ones_like(lr)
+
+    def body(carry, inp):
+        u, s = carry
+        lr_k, b_k, scale = inp
+        if expected:
+            # E|g|^2 = sigma^2 tr/B + (1 + 1/B) sum w lambda^2 m + tr (sum w lambda m) / B (see _grad_norm2).
+            scale = 1.0 / jnp.sqrt(sigma**2 * tr / b_k + (1 + 1 / b_k) * jnp.dot(lam, u) + tr * s / b_k)
+        eta = lr_k * scale
+        q = 1.0 + eta * lam * (eta * (1.0 + 1.0 / b_k) * lam - 2.0)
+        # Written as products of per-step scalars with lam (and w lam): no hoisted w lambda^2
+        # array is read.
+        u = q * u + ((eta**2 / b_k) * (s + sigma**2)) * lam * wlam
+        s = jnp.sum(u)
+        # Only the outputs the caller cannot compute outside the loop are written per step.
+        return (u, s), ((0.5 * s, scale) if expected else 0.5 * s)
+
+    s0 = jnp.sum(u0)
+    xs = (lr, batch, jnp.zeros_like(lr) if expected else scales)
+    _, ys = jax.lax.scan(body, (u0, s0), xs)
+    risk, scales = ys if expected else (ys, scales)
+    return jnp.concatenate([(0.5 * s0)[None], risk]), scales
+
+
 @partial(jax.jit, static_argnames=("optimizer",))
 def _risk_stack(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
     """The jitted entry point: risks ``(S, K+1)`` and multipliers ``(S, K)`` for a stack of schedules."""
     fn = partial(_trajectory, optimizer=optimizer)
+    if lr.shape[0] == 1:
+        # One schedule: scan on (d,) arrays. vmap would scan on (1, d) arrays, whose reductions
+        # XLA:CPU emits about 2x slower at d ~ 1000 (benchmarks/bench_recursions.py).
+        risk, scale = fn(lam, theta, sigma, lr[0], batch[0], weights=weights)
+        return risk[None], scale[None]
     return jax.vmap(lambda l, b: fn(lam, theta, sigma, l, b, weights=weights))(lr, batch)
 
 

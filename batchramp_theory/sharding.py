@@ -137,9 +137,9 @@ def sharded_simulate(problem: Problem, schedule, optimizer=SGD(), num_runs: int 
 
     Examples:
         >>> import batchramp_theory as bt
-        >>> p = bt.power_law_problem(32, 2.0, 0.5, noise=0.5)
-        >>> bt.sharded_simulate(p, bt.constant(0.3, 4, 50), num_runs=6, seed=0).shape
-        (6, 51)
+        >>> p = bt.power_law_problem(64, 2.0, 0.5, noise=0.5)
+        >>> bt.sharded_simulate(p, bt.constant(0.5, 16, steps=100), num_runs=8, seed=0).shape
+        (8, 101)
     """
     mesh = device_mesh() if mesh is None else mesh
     return _run(

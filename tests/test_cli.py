@@ -18,12 +18,14 @@ def test_check_quick_core_writes_json(tmp_path, capsys):
     assert all(set(r) >= {"name", "statistic", "bound", "passed", "expected", "reason"} for r in records)
 
 
-def test_reproduce_one_figure(tmp_path):
-    assert main(["reproduce", "mc_vs_exact", "--quick", "--out", str(tmp_path)]) == 0
+@pytest.mark.parametrize("name", ["step_reduction", pytest.param("mc_vs_exact", marks=pytest.mark.slow)])
+def test_reproduce_one_figure(tmp_path, name):
+    # step_reduction is the cheapest figure (seconds); mc_vs_exact, a Monte Carlo one, is slow.
+    assert main(["reproduce", name, "--quick", "--out", str(tmp_path)]) == 0
     for ext in ("png", "pdf", "json"):
-        assert (tmp_path / f"mc_vs_exact.{ext}").stat().st_size > 0
+        assert (tmp_path / f"{name}.{ext}").stat().st_size > 0
     report = (tmp_path / "REPORT.md").read_text()
-    assert "mc_vs_exact" in report and "PASS" in report
+    assert name in report and "PASS" in report and "FAIL" not in report
 
 
 def test_unknown_figure_is_a_clear_error(tmp_path, capsys):

@@ -58,6 +58,7 @@ def test_same_seed_same_bits_and_seed_matters():
     np.testing.assert_array_equal(a, bt.simulate(P, sched, num_runs=4, seed=jax.random.key(123)))
 
 
+@pytest.mark.slow  # the default suite has the bit-exact version (test_perf_sampler)
 def test_chunking_does_not_change_results():
     sched = bt.constant(0.3, 4, 50) + bt.constant(0.3, 8, 23)
     a = bt.simulate(P, sched, num_runs=3, seed=9)
@@ -65,6 +66,7 @@ def test_chunking_does_not_change_results():
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+@pytest.mark.slow  # the default suite checks common random numbers in test_perf_sampler
 def test_stack_uses_common_random_numbers():
     # A run's first steps do not depend on the rest of the schedule, and stacked schedules
     # share run keys: identical prefixes give identical risks.

@@ -26,6 +26,25 @@ def _at(sched, risk, points):
     return np.asarray(risk)[np.minimum(np.searchsorted(sched.samples_seen, points), sched.steps)]
 
 
+def _invariance_panel(ax, scheds, risks, ref_name, chk, rule, data, claims, detail, title):
+    """Risk against samples for runs that ``rule`` says are equivalent to ``ref_name``.
+
+    Each run's deviation is the max |log risk ratio| to the reference at the sample checkpoints
+    ``chk``; members must stay within 2%, runs named "control" must leave it.
+    """
+    ref = _at(scheds[ref_name], risks[ref_name], chk)
+    for name, sch in scheds.items():
+        ctrl = "control" in name
+        ax.plot(sch.samples_seen, risks[name][: sch.steps + 1], ":" if ctrl else "-", label=name)
+        dev = float(np.max(np.abs(np.log(_at(sch, risks[name], chk) / ref))))
+        data.setdefault(rule, {})[name] = dev
+        if name != ref_name:
+            claims.append(Claim(NAME, f"{rule}: {name} vs {ref_name}", dev, "> 0.02" if ctrl else "<= 0.02",
+                                (dev > 0.02) if ctrl else (dev <= 0.02), detail))
+    ax.set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk", title=title)
+    ax.legend(fontsize=7)
+
+
 def make(out_dir: Path, quick: bool) -> list[Claim]:
     dim, steps = (128, 30000) if quick else (1024, 150000)
     p = bt.power_law_problem(dim, capacity=2.0, source=1.0, noise=0.5)
@@ -83,18 +102,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         "(2 lr, B) control": bt.constant(2 * lr, b0, n),
     }
     rr = dict(zip(runs, bt.expected_risk(p, list(runs.values()))))
-    ref = _at(runs["(lr, B)"], rr["(lr, B)"], chk)
-    for name, s in runs.items():
-        axes[1, 0].plot(s.samples_seen, rr[name][: s.steps + 1], ":" if "control" in name else "-", label=name)
-        dev = float(np.max(np.abs(np.log(_at(s, rr[name], chk) / ref))))
-        data.setdefault("B ~ lr", {})[name] = dev
-        if name != "(lr, B)":
-            ctrl = "control" in name
-            claims.append(Claim(NAME, f"B ~ lr: {name} vs (lr, B)", dev, "> 0.02" if ctrl else "<= 0.02",
-                                (dev > 0.02) if ctrl else (dev <= 0.02), "lr*trH = 0.02; equal samples, 10 checkpoints"))
-    axes[1, 0].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk",
-                   title="B ~ lr (SGD, constant schedules)")
-    axes[1, 0].legend(fontsize=7)
+    _invariance_panel(axes[1, 0], runs, rr, "(lr, B)", chk, "B ~ lr", data, claims,
+                      "lr*trH = 0.02; equal samples, 10 checkpoints", "B ~ lr (SGD, constant schedules)")
     lr_m = 0.02 / tr * 0.5
     mruns = {
         "m=0.5, B": (bt.Momentum(0.5), bt.constant(lr_m, b0, n)),
@@ -103,21 +112,9 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         "SGD lr/(1-0.5), B": (bt.SGD(), bt.constant(2 * lr_m, b0, n)),
         "m=0.75, B control": (bt.Momentum(0.75), bt.constant(lr_m, b0, n)),
     }
-    ref = None
-    for name, (opt, s) in mruns.items():
-        r = bt.expected_risk(p, s, opt)
-        at = _at(s, r, chk)
-        ref = at if ref is None else ref
-        axes[1, 1].plot(s.samples_seen, r, ":" if "control" in name else "-", label=name)
-        dev = float(np.max(np.abs(np.log(at / ref))))
-        data.setdefault("B ~ 1/(1-m)", {})[name] = dev
-        if name != "m=0.5, B":
-            ctrl = "control" in name
-            claims.append(Claim(NAME, f"B ~ 1/(1-m): {name} vs m=0.5, B", dev, "> 0.02" if ctrl else "<= 0.02",
-                                (dev > 0.02) if ctrl else (dev <= 0.02), "lr/(1-m)*trH = 0.02 at m = 0.5; equal samples"))
-    axes[1, 1].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk",
-                   title="B ~ 1/(1-m) (momentum, same lr)")
-    axes[1, 1].legend(fontsize=7)
+    mrisk = {name: bt.expected_risk(p, sch, opt) for name, (opt, sch) in mruns.items()}
+    _invariance_panel(axes[1, 1], {k: v[1] for k, v in mruns.items()}, mrisk, "m=0.5, B", chk, "B ~ 1/(1-m)",
+                      data, claims, "lr/(1-m)*trH = 0.02 at m = 0.5; equal samples", "B ~ 1/(1-m) (momentum, same lr)")
     # Where B ~ lr breaks: deviation of (2 lr, 2 B) from (lr, B) as lr grows to the stability limit.
     lim = bt.stability_limit(p, 2 * b0) / 2
     grid = np.geomspace(0.005 / tr, 0.9 * lim, 8 if quick else 16)

@@ -117,8 +117,10 @@ def _chi2_core(x, u, ub, dof, redraw_keys, stream=0):
     """Chi-square variates from up-front proposals, with an exact masked redraw of rejections.
 
     ``x, u``: ``(*P, T)`` normal and uniform proposals; ``ub``: ``P`` boost uniforms;
-    ``redraw_keys``: ``P`` keys reserved for redraws (round ``r`` of leading slice ``i`` uses
-    ``fold_in(key, 2 r + i)`` when ``stream`` is the leading-axis index array, else ``fold_in(key, r)``);
+    ``redraw_keys``: ``P`` keys reserved for redraws (the ``r``-th redraw of an entry of stream
+    ``i`` uses ``fold_in(key, 2 r + i)``; ``stream`` broadcasts with ``P``, default 0). The count
+    is kept per entry, not per round of the loop, so an entry's value never depends on how many
+    other entries were drawn with it (a chunk of steps drawn whole or in blocks gives the same bits);
     ``dof`` broadcasts with ``P``. Returns an array of shape ``broadcast(P, dof.shape)``.
     """
     trials = x.shape[-1]
@@ -137,12 +139,12 @@ def _chi2_core(x, u, ub, dof, redraw_keys, stream=0):
     # Rejected after T proposals: < 0.25% of entries for T = 2; 1/32 of the entries fit per round.
     slots = min(n, max(16, n // 32))
 
-    def redraw(k, st, d_, c_, rnd):
-        xr, ur = _proposals(jax.random.fold_in(k, 2 * rnd + st), trials, dd.dtype)
+    def redraw(k, st, d_, c_, cnt):
+        xr, ur = _proposals(jax.random.fold_in(k, 2 * cnt + st), trials, dd.dtype)
         return _first_accepted(xr, ur, d_, c_)
 
     def body(state):
-        val, acc, rnd = state
+        val, acc, cnt = state
         # The first `slots` rejected entries, by a cumulative-sum compaction (as fast as
         # jnp.nonzero at run time, cheaper to compile); unused slots hold n and are dropped.
         rej = ~acc
@@ -150,12 +152,12 @@ def _chi2_core(x, u, ub, dof, redraw_keys, stream=0):
         tgt = jnp.where(rej & (pos < slots), pos, slots)
         idx = jnp.full((slots,), n, jnp.int32).at[tgt].set(jnp.arange(n, dtype=jnp.int32), mode="drop")
         safe = jnp.minimum(idx, n - 1)
-        v_new, ok = jax.vmap(redraw, in_axes=(0, 0, 0, 0, None))(keys_b[safe], stream_b[safe], dd_b[safe], c_b[safe], rnd)
+        v_new, ok = jax.vmap(redraw)(keys_b[safe], stream_b[safe], dd_b[safe], c_b[safe], cnt[safe])
         val = val.at[idx].set(jnp.where(ok, v_new, val[safe]), mode="drop")
         acc = acc.at[idx].set(ok, mode="drop")
-        return val, acc, rnd + 1
+        return val, acc, cnt.at[idx].add(1, mode="drop")
 
-    val, _, _ = jax.lax.while_loop(lambda st: jnp.any(~st[1]), body, (val, acc, jnp.zeros((), jnp.uint32)))
+    val, _, _ = jax.lax.while_loop(lambda st: jnp.any(~st[1]), body, (val, acc, jnp.zeros((n,), jnp.uint32)))
     val = jnp.where(jnp.isfinite(dd_b), val, jnp.nan)
     g = val.reshape(shape) * jnp.where(boost, ub ** (1.0 / jnp.where(boost, a, 1.0)), 1.0)
     return jnp.where(dof > 0, 2.0 * g, 0.0)
@@ -263,13 +265,16 @@ def gradient_from_gram(key, eigenvalues, delta, batch, noise, aa, an, nn, unorm2
     a_dot_r = unorm * aa - sigma * an
     r_sq = unorm2 * aa - 2.0 * sigma * unorm * an + sigma**2 * nn
     r_norm = jnp.sqrt(jnp.maximum(r_sq, 0.0))
-    # e = u/|u|; at u = 0 any unit vector will do (module docstring): e_1.
+    # e = u/|u|; at u = 0 any unit vector will do (module docstring): e_1. The direction is
+    # chosen elementwise (u itself, or e_1 when u = 0) rather than by branching on xi[0]: a
+    # scalar read of xi made XLA:CPU generate xi in a second fusion, which cost ~40% of a
+    # simulator step at d = 64 (benchmarks/RESULTS.md (b)). For u != 0 the numbers are unchanged.
     nonzero = unorm > 0
-    inv = jnp.where(nonzero, 1.0 / jnp.where(nonzero, unorm, 1.0), 0.0)
-    zeta = jnp.where(nonzero, jnp.dot(u, xi) * inv, xi[0])
+    v = jnp.where(nonzero, u, (jnp.arange(u.shape[0]) == 0).astype(dtype))  # |u| e
+    inv = 1.0 / jnp.where(nonzero, unorm, 1.0)  # 1 / |v|
+    zeta = jnp.dot(v, xi) * inv
     coef = a_dot_r - r_norm * zeta  # the component of B g / sqrt(lambda) along e
-    e_part = jnp.where(nonzero, (coef * inv) * u, coef * (jnp.arange(u.shape[0]) == 0).astype(dtype))
-    return sqrt_lam * (r_norm * xi + e_part) / batch
+    return sqrt_lam * (r_norm * xi + (coef * inv) * v) / batch
 
 
 def split_step_key(key):

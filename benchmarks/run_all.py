@@ -51,7 +51,7 @@ def main() -> int:
     ap.add_argument("--only", nargs="+", choices=BENCHMARKS)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    records, failed = [], []
+    failed = []
     for name in args.only or BENCHMARKS:
         out = args.out / f"{name}.json"
         cmd = [sys.executable, str(HERE / f"bench_{name}.py"), "--json", str(out)] + (["--quick"] if args.quick else [])
@@ -59,10 +59,11 @@ def main() -> int:
         t0 = time.perf_counter()
         rc = subprocess.call(cmd)
         print(f"  ({name}: exit {rc}, {time.perf_counter() - t0:.0f} s)", flush=True)
-        if rc == 0 and out.exists():
-            records.append(json.loads(out.read_text()))
-        else:
+        if rc != 0 or not out.exists():
             failed.append(name)
+    # The summary covers every record in DIR, so `--only NAME` refreshes one benchmark and keeps
+    # the others' last results (each record carries its own machine details and date).
+    records = [json.loads((args.out / f"{n}.json").read_text()) for n in BENCHMARKS if (args.out / f"{n}.json").exists()]
     (args.out / "summary.md").write_text(summarise(records))
     print(f"wrote {args.out / 'summary.md'}" + (f"; FAILED: {failed}" if failed else ""))
     return 1 if failed else 0

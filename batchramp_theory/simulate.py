@@ -31,11 +31,12 @@ from ._validation import check_int
 __all__ = ["simulate"]
 
 # Cap on schedules x runs x chunk steps per jitted call: bounds host memory (the returned risks)
-# and device memory (the chunk's Gram scalars are drawn up front: ~46 words of temporaries per
-# (schedule, run, step), ~100 MB at this cap in float64; benchmarks/bench_memory.py).
+# and device memory (the chunk keeps keys, three Gram scalars and a risk per (schedule, run,
+# step): ~6 words, ~12 MB at this cap in float64; benchmarks/bench_memory.py).
 _CHUNK_BUDGET = 1 << 18
 # Gram scalars drawn per block inside a chunk (schedules x runs x steps): small enough that the
-# block's random words stay in cache (see _keys_and_gram).
+# block's random words and rejection temporaries (~46 words per entry) stay in cache
+# (see _keys_and_gram).
 _GRAM_BLOCK = 1 << 15
 
 

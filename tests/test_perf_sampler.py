@@ -30,6 +30,18 @@ def test_chi2_law(trials):
         assert st.kstest(x, st.chi2(dof).cdf).pvalue > 1e-3, dof
 
 
+def test_chi2_bits_do_not_depend_on_the_other_entries():
+    # One proposal per variate at dof = 2 rejects ~5% of the entries, more than the redraw loop's
+    # slots per round (1/32 of the entries): entries wait for later rounds. Each entry's value must
+    # still depend on its own key only, so drawing the keys whole, in halves or one block of 1000
+    # gives the same bits (the simulator draws a chunk's Gram scalars in blocks). A redraw stream
+    # indexed by the loop's round instead of the entry's own count fails this.
+    whole = np.asarray(_chi2(KEYS, jnp.asarray(2.0), trials=1))
+    halves = np.concatenate([np.asarray(_chi2(k, jnp.asarray(2.0), trials=1)) for k in (KEYS[: N // 2], KEYS[N // 2 :])])
+    np.testing.assert_array_equal(whole, halves)
+    np.testing.assert_array_equal(whole[:1000], np.asarray(_chi2(KEYS[:1000], jnp.asarray(2.0), trials=1)))
+
+
 def test_chi2_float32_and_edges():
     x = np.asarray(_chi2(KEYS, jnp.float32(5.0)))
     assert x.dtype == np.float32 and st.kstest(x, st.chi2(5.0).cdf).pvalue > 1e-3
@@ -124,6 +136,21 @@ def test_simulator_chunking_seed_and_stacking_are_bit_exact():
     other = bt.constant(0.2, 4, 20)
     both = bt.simulate(_P16, [other, _SCHED], num_runs=3, seed=4)
     np.testing.assert_allclose(both[1], a, rtol=1e-13)  # vmap width may change XLA's vectorisation
+
+
+def test_simulator_gram_blocks_do_not_change_bits(monkeypatch):
+    # The chunk's Gram scalars are drawn in blocks of steps (simulate._keys_and_gram); blocks of
+    # 2 steps for 3 runs (the last one padded) must give the same bits as one block.
+    import importlib
+
+    sim = importlib.import_module("batchramp_theory.simulate")
+    a = bt.simulate(_P16, _SCHED, num_runs=3, seed=4, chunk_size=7)
+    monkeypatch.setattr(sim, "_GRAM_BLOCK", 6)
+    sim._chunk.clear_cache()  # the block size is read when the chunk is traced
+    try:
+        np.testing.assert_array_equal(a, bt.simulate(_P16, _SCHED, num_runs=3, seed=4, chunk_size=7))
+    finally:
+        sim._chunk.clear_cache()
 
 
 def test_rbg_keys_work():

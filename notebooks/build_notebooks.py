@@ -95,20 +95,24 @@ def max_log_ratio(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return float(np.max(np.abs(np.log(b / a)))) if np.all(np.isfinite(a * b)) else math.inf
 
+def plot_rules(axes, rules, phases, risks, titles):
+    # risk vs samples (left) and vs serial steps (right); negative controls dotted
+    for name, x, r in zip(rules, phases, risks):
+        n, ls = x.schedule.steps, ":" if "control" in name else "-"
+        axes[0].plot(x.schedule.samples_seen, r[: n + 1], ls, label=name)
+        axes[1].plot(np.arange(n + 1), r[: n + 1], ls, label=name)
+    axes[0].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk", title=titles[0])
+    axes[1].set(xscale="log", yscale="log", xlabel="serial steps", title=titles[1])
+    axes[0].legend(fontsize=7)
+
 for name, x, e in zip(sgd_rules, sgd_ph, sgd_ends):
     print(f"{name:28s} {x.schedule.steps:6d} steps   max |log ratio| vs decay: {max_log_ratio(sgd_ends[0], e):.2e}")
 """),
     code(r"""
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-for (name, x), r in zip(zip(sgd_rules, sgd_ph), sgd_risk):
-    n, ls = x.schedule.steps, ":" if "control" in name else "-"
-    axes[0].plot(x.schedule.samples_seen, r[: n + 1], ls, label=name)
-    axes[1].plot(np.arange(n + 1), r[: n + 1], ls, label=name)
+plot_rules(axes, sgd_rules, sgd_ph, sgd_risk, ("SGD, vs samples", "SGD, vs steps"))
 for s in sgd_ph[0].phase_end_samples[:-1]:
     axes[0].axvline(s, color="0.85", lw=0.6, zorder=0)
-axes[0].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk", title="SGD, vs samples")
-axes[1].set(xscale="log", yscale="log", xlabel="serial steps", title="SGD, vs steps")
-axes[0].legend(fontsize=8);
 """),
     code(r"""
 dev_ramp = max_log_ratio(sgd_ends[0], sgd_ends[1])
@@ -155,13 +159,7 @@ for name, x, e in zip(nsgd_rules, nsgd_ph, nsgd_ends):
     print(f"{name:36s} {x.schedule.steps:6d} steps   max |log ratio| vs decay: {max_log_ratio(nsgd_ends[0], e):.3g}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-for (name, x), r in zip(zip(nsgd_rules, nsgd_ph), nsgd_risk):
-    n, ls = x.schedule.steps, ":" if "control" in name else "-"
-    axes[0].plot(x.schedule.samples_seen, r[: n + 1], ls, label=name)
-    axes[1].plot(np.arange(n + 1), r[: n + 1], ls, label=name)
-axes[0].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk", title="NSGD (expected normaliser), vs samples")
-axes[1].set(xscale="log", yscale="log", xlabel="serial steps", title="NSGD, vs steps")
-axes[0].legend(fontsize=7);
+plot_rules(axes, nsgd_rules, nsgd_ph, nsgd_risk, ("NSGD (expected normaliser), vs samples", "NSGD, vs steps"))
 """),
     code(r"""
 dev_seesaw = max_log_ratio(nsgd_ends[0], nsgd_ends[1])

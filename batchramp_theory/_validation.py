@@ -60,3 +60,42 @@ def check_int(name: str, x, *, low: int | None = None) -> int:
     if low is not None and v < low:
         raise ValueError(f"{name} must be >= {low}, got {v}")
     return v
+
+
+def record_index(record_steps, kmax: int) -> np.ndarray:
+    """Validated integer step indices in ``[0, kmax]`` (the ``record_steps`` argument of the engines)."""
+    idx = np.asarray(record_steps)
+    if idx.ndim != 1 or idx.size == 0 or not np.all(idx == np.floor(idx)):
+        raise ValueError("record_steps must be a non-empty 1-d sequence of integer steps")
+    idx = idx.astype(np.int64)
+    if idx.min() < 0 or idx.max() > kmax:
+        raise ValueError(f"record_steps must lie in [0, {kmax}], got [{idx.min()}, {idx.max()}]")
+    return idx
+
+
+def renamed_arguments(**old_to_new):
+    """Decorator: accept the old keyword names ``old_to_new`` for one release, with a ``DeprecationWarning``.
+
+    ``@renamed_arguments(total_samples="budget")`` lets ``f(total_samples=x)`` call ``f(budget=x)``;
+    passing both names is an error.
+    """
+    import functools
+    import warnings
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {old!r} (deprecated) and {new!r}")
+                    warnings.warn(
+                        f"{fn.__name__}(): argument {old!r} is deprecated; use {new!r}",
+                        DeprecationWarning, stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap

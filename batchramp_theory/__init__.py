@@ -87,6 +87,7 @@ from .critical_batch import (
 from .quadrature import mode_sum as mode_sum, power_law_quadrature as power_law_quadrature
 from .grid import run_grid_batched as run_grid_batched
 from .sharding import (
+    MeshPlacement as MeshPlacement,
     device_mesh as device_mesh,
     sharded_expected_risk as sharded_expected_risk,
     sharded_simulate as sharded_simulate,

@@ -40,7 +40,8 @@ from .divergence import DivergenceWarning
 from .gradient_noise import noise_along
 from .optimizers import Adam, NormalizedSGD, SGD, SignSGD
 from .problem import Problem
-from .recursions import _problem_arrays, _problem_weights, _sgd_moment_step, expected_risk, make_risk_fn
+from .moments import mode_arrays, sgd_moment_step
+from .recursions import expected_risk, make_risk_fn
 from .schedules import Schedule, constant
 from .simulate import simulate
 from .stability import stability_limit
@@ -270,7 +271,7 @@ def _greedy_lrs(lam, theta, sigma, batch, *, steps, weights=None):
         def body(m, _):
             s1, s2, s3 = wlam @ m, (wlam * lam) @ m, (wlam * lam**2) @ m
             lr = s2 / (s3 + ((s1 + sigma**2) * tr2 + s3) / b)  # eta_max / (1 + B_noise / B)
-            return _sgd_moment_step(m, s1, lr, b, lam, sigma), lr
+            return sgd_moment_step(m, s1, lr, b, lam, sigma), lr
 
         return jax.lax.scan(body, theta**2, None, length=steps)[1]
 
@@ -287,8 +288,8 @@ def greedy_schedules(problem: Problem, batches, steps: int) -> list[Schedule]:
     """
     b = _batches(batches)
     steps = check_int("steps", steps, low=1)
-    lam, theta, sigma = _problem_arrays(problem)
-    lrs = np.asarray(_greedy_lrs(lam, theta, sigma, jnp.asarray(b, lam.dtype), steps=steps, weights=_problem_weights(problem)))
+    md = mode_arrays(problem)
+    lrs = np.asarray(_greedy_lrs(md.lam, md.theta, md.sigma, jnp.asarray(b, md.lam.dtype), steps=steps, weights=md.weights))
     return [Schedule(lr, int(bi)) for lr, bi in zip(lrs, b)]
 
 

@@ -44,11 +44,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .divergence import handle_divergence
-from .optimizers import SGD
+from .moments import mode_arrays, over_schedules, trajectory
+from .optimizers import SGD, recursion_for
 from .problem import Problem
-from .recursions import _check_recursion, _init_state, _problem_arrays, _problem_weights, _record_index, _second_moment, _step
 from .schedules import stack_schedules
-from ._validation import as_float_array, check_scalar
+from ._validation import as_float_array, check_scalar, record_index
 
 __all__ = [
     "NoiseStats",
@@ -146,25 +146,20 @@ def noise_stats(problem: Problem, moments) -> NoiseStats:
     return _stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
 
 
-def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
-    """One schedule: the sums ``sum w lambda^p m`` at steps ``0..K`` (``p = 1, 2, 3``), shape ``(3, K+1)``."""
-    state0 = _init_state(optimizer, theta)
-    wlam = lam if weights is None else weights * lam
-    pw = jnp.stack([wlam, wlam * lam, wlam * lam**2])
-
-    def body(state, inp):
-        coupling = wlam @ _second_moment(optimizer, state)
-        state, _ = _step(optimizer, state, coupling, inp[0], inp[1], lam, sigma, wlam)
-        return state, pw @ _second_moment(optimizer, state)
-
-    _, sums = jax.lax.scan(body, state0, (lr, batch))
-    return jnp.concatenate([(pw @ _second_moment(optimizer, state0))[:, None], sums.T], axis=1)
-
-
 @partial(jax.jit, static_argnames=("optimizer",))
-def _stats_stack(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
-    fn = partial(_stats_trajectory, optimizer=optimizer, weights=weights)
-    return jax.vmap(fn, in_axes=(None, None, None, 0, 0))(lam, theta, sigma, lr, batch)
+def _stats_stack(modes, lr, batch, *, optimizer):
+    """The sums ``sum_j w_j lambda_j^p m_j`` (``p = 1, 2, 3``) at steps ``0..K``, shape ``(S, 3, K+1)``.
+
+    One pass of the seam's scan driver per schedule that keeps these three sums, not the
+    ``(K+1) x d`` moments.
+    """
+    rec = optimizer.recursion("moments")
+    pw = jnp.stack([modes.wlam, modes.wlam * modes.lam, modes.wlam * modes.lam**2])
+
+    def observe(state, coupling, m):
+        return pw @ rec.second_moment(state, m)
+
+    return over_schedules(lambda l, b: trajectory(rec, modes, l, b, observe).T, lr, batch)
 
 
 def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=None, on_divergence: str = "raise") -> NoiseStats:
@@ -196,17 +191,17 @@ def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=Non
         >>> bool(st.b_noise[-1] > st.b_noise[0])   # the noise scale grows during training
         True
     """
-    _check_recursion(problem, optimizer)
+    recursion_for(optimizer, problem)
     lr, batch, steps, single = stack_schedules(schedule)
-    lam, theta, sigma = _problem_arrays(problem)
-    sums = np.asarray(_stats_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype),
-                                   optimizer=optimizer, weights=_problem_weights(problem)))
+    modes = mode_arrays(problem)
+    dt = modes.lam.dtype
+    sums = np.asarray(_stats_stack(modes, jnp.asarray(lr, dt), jnp.asarray(batch, dt), optimizer=optimizer))
     # Divergence is judged on the risk; the same steps of every field become inf.
     risk = handle_divergence(0.5 * sums[:, 0], steps, problem, on_divergence, what="expected risk")
     bad = ~np.isfinite(risk)
     sums = np.where(bad[:, None, :], np.inf, sums)
     if record_steps is not None:
-        sums = sums[..., _record_index(record_steps, lr.shape[1])]
+        sums = sums[..., record_index(record_steps, lr.shape[1])]
     if single:
         sums = sums[0]
     lam_np = np.asarray(problem.eigenvalues)

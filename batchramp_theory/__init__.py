@@ -12,6 +12,7 @@ from .optimizers import (
     Adam as Adam,
     Momentum as Momentum,
     NormalizedSGD as NormalizedSGD,
+    Optimizer as Optimizer,
     SGD as SGD,
     SignSGD as SignSGD,
 )

@@ -108,3 +108,35 @@ def test_repository_cites_no_outside_notes():
                 if m := pattern.search(line):
                     hits.append(f"{rel}:{lineno}: {m.group(0)}")
     assert not hits, "citations of notes outside the repository:\n" + "\n".join(hits)
+
+
+# `docs/PAGE.md, "Heading"` (also with backticks, single quotes or a semicolon before the heading).
+_HEADING_CITATION = re.compile(r"docs/([\w.-]+\.md)`?,\s*(?:section\s+)?[\"']([^\"'\n]+)[\"']")
+
+
+def _headings(page: Path) -> list[str]:
+    """Heading texts of a page, each with and without its leading section number ("2.2 ", "1. ")."""
+    out = []
+    for line in page.read_text().splitlines():
+        if line.startswith("#"):
+            text = line.lstrip("#").strip()
+            out += [text, re.sub(r"^\d+(\.\d+)*\.?\s+", "", text)]
+    return out
+
+
+def test_cited_doc_headings_exist():
+    """Every ``docs/PAGE.md, "Heading"`` citation in the repository names an existing page and a heading of it
+    (the cited text is the heading, or its start: ``"Finite-mode profiles"`` cites
+    ``### Finite-mode profiles (Theorems 4.3-4.6)``)."""
+    missing = []
+    for rel, path in _repository_files():
+        if rel.parts[0] == "docs" and rel.name == "api.md":
+            continue  # generated from the docstrings, which are scanned themselves
+        for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for page, heading in _HEADING_CITATION.findall(line):
+                target = DOCS / page
+                if not target.exists():
+                    missing.append(f"{rel}:{lineno}: no page docs/{page}")
+                elif not any(h.startswith(heading.strip()) for h in _headings(target)):
+                    missing.append(f"{rel}:{lineno}: docs/{page} has no heading {heading!r}")
+    assert not missing, "citations of missing docs headings:\n" + "\n".join(missing)

@@ -7,7 +7,7 @@ Per-sample loss ``l = 1/2 (x^T w - y)^2`` with ``x ~ N(0, H)``, ``y = x^T theta*
     G     = E[g | w]      = H r
     Sigma = Cov(g | w)    = (r^T H r + sigma^2) H + H r r^T H
 
-(critical_batch_and_peers.md Part 1; functional_scaling_law.md "Noise structure",
+(docs/critical_batch.md, "1. Gradient-noise statistics (exact)"; docs/fsl.md, "Noise structure":
 Lemma 4.8 of arXiv 2509.19189 with ``2E = r^T H r``). McCandlish et al. 2018 (arXiv
 1812.06162, section 2) define, at an iterate ``w``,
 
@@ -23,7 +23,8 @@ needs only the exact per-mode second moments ``m_j(k) = E[r_j(k)^2]``
 The ratio of expectations is also the quantity that governs the *expected* one-step
 progress: for the quadratic loss McCandlish's second-order expansion of the one-step loss is
 exact, and averaging it over the iterate at a deterministic learning rate ``eta`` gives
-([derived]; the notes tag McCandlish's formulas [unverified], so we derive everything here)
+([derived]: McCandlish et al. state these formulas for a general model without proof
+for this setting, so we derive everything here; docs/critical_batch.md, "The papers' claims")
 
     E[E_{k+1}] - E[E_k] = -eta E|G|^2 + 1/2 eta^2 (E[G^T H G] + E[tr(H Sigma)] / B)
 
@@ -43,12 +44,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validation import as_float_array, check_scalar, record_index
 from .divergence import handle_divergence
 from .moments import mode_arrays, over_schedules, trajectory
 from .optimizers import SGD, recursion_for
 from .problem import Problem
 from .schedules import stack_schedules
-from ._validation import as_float_array, check_scalar, record_index
 
 __all__ = [
     "NoiseStats",
@@ -88,12 +89,12 @@ class NoiseStats(NamedTuple):
 
     @property
     def b_simple(self):
-        """``B_simple = E tr Sigma / E|G|^2`` (McCandlish et al. 2018, section 2; notes Part 2)."""
+        """``B_simple = E tr Sigma / E|G|^2`` (McCandlish et al. 2018, arXiv 1812.06162 section 2)."""
         return _ratio(self.trace_sigma, self.grad_norm2)
 
     @property
     def b_noise(self):
-        """``B_noise = E tr(H Sigma) / E[G^T H G]`` (McCandlish et al. 2018, section 2; notes Part 2)."""
+        """``B_noise = E tr(H Sigma) / E[G^T H G]`` (McCandlish et al. 2018, arXiv 1812.06162 section 2)."""
         return _ratio(self.trace_h_sigma, self.grad_hess_grad)
 
     @property
@@ -228,7 +229,7 @@ def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:
 
 
 def two_batch_estimates(g_small, g_big, batch_small: float, batch_big: float) -> tuple[np.ndarray, np.ndarray]:
-    """McCandlish et al.'s unbiased estimators of ``|G|^2`` and ``tr Sigma`` (arXiv 1812.06162; notes Part 2).
+    """McCandlish et al.'s unbiased estimators of ``|G|^2`` and ``tr Sigma`` (arXiv 1812.06162, section 2 / App. A).
 
     From independent mini-batch gradients at the same iterate with batches
     ``B_small < B_big`` (last axis = parameters; ``E|g_B|^2 = |G|^2 + tr(Sigma)/B``):

@@ -19,8 +19,8 @@ formulas written once here:
 
 - :func:`sgd_factor` and :func:`sgd_moment_step`: the SGD step above;
 - :func:`grad_norm2_from_sums` / :func:`expected_grad_norm2`: ``E|g|^2`` over data and iterate,
-  ``sigma^2 tr H / B + (1 + 1/B) sum w lambda^2 m + tr H (sum w lambda m) / B`` (Seesaw P6 (b) with
-  the corrected cross term; docs/recursions.md, "Normalized SGD");
+  ``sigma^2 tr H / B + (1 + 1/B) sum w lambda^2 m + tr H (sum w lambda m) / B`` (docs/equivalence.md, "P6: the NSGD normaliser",
+  choice (b), with the corrected cross term; docs/recursions.md, "Normalized SGD");
 - :func:`variance_multiplier`: the variance-dominated normaliser of Seesaw eq. 7,
   ``sqrt(B) / (sigma sqrt(tr H))``.
 
@@ -38,7 +38,8 @@ Adding an optimizer with a recursion: give its class a ``recursion()`` method re
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -140,7 +141,7 @@ def sgd_factor(eta, lam, batch):
 
     Written as ``1 + eta lambda (eta (1 + 1/B) lambda - 2)`` so that a step reads ``lambda`` only
     (no hoisted ``lambda^2`` array). Plain arithmetic: works on NumPy and JAX arrays. It is also
-    the exact discrete propagator of the FSL mode sums (docs/fsl.md, "Exact discrete recursion").
+    the exact discrete propagator of the FSL mode sums (docs/fsl.md, "The exact discrete recursion").
     """
     return 1.0 + eta * lam * (eta * (1.0 + 1.0 / batch) * lam - 2.0)
 
@@ -154,7 +155,7 @@ def grad_norm2_from_sums(s1, s2, trace, sigma, batch):
     """``E|g|^2 = sigma^2 tr H / B + (1 + 1/B) s2 + tr H s1 / B`` from ``s_p = sum_j w_j lambda_j^p m_j``.
 
     The mini-batch gradient's mean square over data and iterate (Gaussian fourth moment; Seesaw
-    pitfall P6 (b) with the corrected cross term, docs/recursions.md, "Normalized SGD").
+    docs/equivalence.md, "P6: the NSGD normaliser", choice (b), with the corrected cross term; docs/recursions.md, "Normalized SGD").
     """
     return sigma**2 * trace / batch + (1 + 1 / batch) * s2 + trace * s1 / batch
 

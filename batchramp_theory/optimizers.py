@@ -148,7 +148,7 @@ class Momentum(Optimizer):
     keeps the SGD noise scale fixed grows as ``1 / (1 - m)``.
 
     Exact recursion on three moments per mode, ``a = E[d^2]``, ``b = E[d v]``, ``c = E[v^2]``
-    (docs/recursions.md, "Momentum"), with the per-sample noise variance
+    (docs/recursions.md, "Heavy-ball momentum"), with the per-sample noise variance
     ``q_j = (lambda_j^2 a_j + lambda_j (S + sigma^2)) / B``:
 
         c' = mu^2 c + 2 mu lambda b + lambda^2 a + q
@@ -206,10 +206,11 @@ class NormalizedSGD(Optimizer):
 
     - ``"sample"``: ``N = |g|`` (the per-step sample norm; Monte Carlo only).
     - ``"conditional"``: ``N^2 = E[|g|^2 | w] = sigma^2 tr H / B + (1 + 1/B) d^T H^2 d + tr H d^T H d / B``
-      with ``d = w - theta*`` (Seesaw pitfall P6 (c), docs/equivalence.md; Monte Carlo only).
+      with ``d = w - theta*`` (docs/equivalence.md, "P6: the NSGD normaliser", choice (c);
+      Monte Carlo only).
     - ``"expected"``: ``N^2 = E|g|^2`` over data *and* iterate, a deterministic scalar
-      (:func:`batchramp_theory.moments.grad_norm2_from_sums`, P6 (b) with the corrected cross
-      term). Exact recursion available.
+      (:func:`batchramp_theory.moments.grad_norm2_from_sums`; choice (b) of
+      docs/equivalence.md, "P6: the NSGD normaliser", with the corrected cross term). Exact recursion available.
     - ``"variance"``: the variance-dominated reduced model (Seesaw eq. 7),
       ``N = sigma sqrt(tr H / B)``, i.e. SGD with ``lr_eff = lr sqrt(B) / (sigma sqrt(tr H))``.
       Exact recursion available.

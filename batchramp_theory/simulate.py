@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validation import check_int, record_index
 from .divergence import handle_divergence
 from .moments import mode_arrays
 from .optimizers import SGD, validate_for_problem
@@ -28,7 +29,6 @@ from .problem import Problem
 from .recursions import gradient_multipliers
 from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, split_step_key
 from .schedules import stack_schedules
-from ._validation import check_int, record_index
 
 __all__ = ["simulate"]
 
@@ -262,7 +262,7 @@ def simulate(
 
 
 def _progress_bar(total: int):
-    from rich.progress import BarColumn, Progress, TimeRemainingColumn, MofNCompleteColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     prog = Progress("simulate", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
     prog.start()

@@ -6,7 +6,7 @@ per-mode linear map plus a coupling: ``x_j' = M_j x_j + v_j (S + sigma^2)`` on a
 ``S = sum_i w_i lambda_i m_i`` (``MomentRecursion.linear_map`` gives ``(I - M_j, v_j)``). ``S``
 then obeys a renewal equation ``S_t = f_t + sum_s K_{t-s} S_s`` with a *non-negative* kernel (a
 second moment of the response to an injected noise), and the recursion is bounded iff
-(docs/recursions.md, "Stability")
+(docs/recursions.md, "Stability limit")
 
     rho(M_j) < 1 for every j   and   sum_n K_n = sum_j w_j lambda_j [(I - M_j)^{-1} v_j]_m < 1.
 

@@ -9,45 +9,38 @@
 * :mod:`.warmup`: the one linear-warmup convention both families use (:func:`linear_warmup`).
 """
 
-from .per_step import Schedule as Schedule, stack_schedules as stack_schedules
+from .per_step import Schedule, stack_schedules
 from .sample_profiles import (
-    constant_lr as constant_lr,
-    exponential_lr as exponential_lr,
-    half_cosine_lr as half_cosine_lr,
-    linear_lr as linear_lr,
-    olmo_cosine_lr as olmo_cosine_lr,
-    quarter_cosine_lr as quarter_cosine_lr,
-    step_lr as step_lr,
-    wsd_lr as wsd_lr,
+    constant_lr,
+    exponential_lr,
+    half_cosine_lr,
+    linear_lr,
+    olmo_cosine_lr,
+    quarter_cosine_lr,
+    step_lr,
+    wsd_lr,
 )
-from .sample_schedules import LRSchedule as LRSchedule
-from .step_schedules import (
-    constant as constant,
-    cosine as cosine,
-    cyclic as cyclic,
-    step_decay as step_decay,
-    two_stage as two_stage,
-    wsd as wsd,
-)
-from .warmup import linear_warmup as linear_warmup
+from .sample_schedules import LRSchedule
+from .step_schedules import constant, cosine, cyclic, step_decay, two_stage, wsd
+from .warmup import linear_warmup
 
 __all__ = [
-    "Schedule",
-    "stack_schedules",
-    "constant",
-    "step_decay",
-    "cosine",
-    "wsd",
-    "cyclic",
-    "two_stage",
     "LRSchedule",
+    "Schedule",
+    "constant",
     "constant_lr",
-    "step_lr",
+    "cosine",
+    "cyclic",
     "exponential_lr",
-    "linear_lr",
-    "wsd_lr",
-    "quarter_cosine_lr",
     "half_cosine_lr",
-    "olmo_cosine_lr",
+    "linear_lr",
     "linear_warmup",
+    "olmo_cosine_lr",
+    "quarter_cosine_lr",
+    "stack_schedules",
+    "step_decay",
+    "step_lr",
+    "two_stage",
+    "wsd",
+    "wsd_lr",
 ]

@@ -12,8 +12,8 @@ docs/equivalence.md, '2.3 Accounting'): steps change once the batch grows, sampl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import jax
 import numpy as np
@@ -103,18 +103,18 @@ class Schedule:
         """``(K+1,)`` intrinsic time ``T_k = sum_{j<k} lr_j`` (FSL paper, arXiv 2509.19189, section 2.1)."""
         return np.concatenate([[0.0], np.cumsum(self.lr)])
 
-    def scale_lr(self, factor: float) -> "Schedule":
+    def scale_lr(self, factor: float) -> Schedule:
         """The same schedule with every learning rate multiplied by ``factor``."""
         factor = check_scalar("factor", factor, low=0.0)
         return Schedule(self.lr * factor, self.batch)
 
-    def __add__(self, other: "Schedule") -> "Schedule":
+    def __add__(self, other: Schedule) -> Schedule:
         if not isinstance(other, Schedule):
             return NotImplemented
         return Schedule(np.concatenate([self.lr, other.lr]), np.concatenate([self.batch, other.batch]))
 
     @staticmethod
-    def concatenate(schedules: Sequence["Schedule"]) -> "Schedule":
+    def concatenate(schedules: Sequence[Schedule]) -> Schedule:
         """Run ``schedules`` one after another."""
         if not schedules:
             raise ValueError("schedules must be non-empty")
@@ -147,7 +147,8 @@ def stack_schedules(schedules: Schedule | Sequence[Schedule]) -> tuple[np.ndarra
         raise ValueError("schedule must be a Schedule or a non-empty sequence of Schedules")
     for i, s in enumerate(scheds):
         if not isinstance(s, Schedule):
-            raise ValueError(f"schedule[{i}] is {type(s).__name__}, expected Schedule")
+            # ValueError, as every other input check of the engines (callers catch that one).
+            raise ValueError(f"schedule[{i}] is {type(s).__name__}, expected Schedule")  # noqa: TRY004
     kmax = max(s.steps for s in scheds)
     lr = np.zeros((len(scheds), kmax))
     batch = np.ones((len(scheds), kmax), dtype=np.int64)

@@ -19,7 +19,7 @@ are accepted for one release with a ``DeprecationWarning``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,13 +28,13 @@ from .sample_schedules import LRSchedule
 
 __all__ = [
     "constant_lr",
-    "step_lr",
     "exponential_lr",
-    "linear_lr",
-    "wsd_lr",
-    "quarter_cosine_lr",
     "half_cosine_lr",
+    "linear_lr",
     "olmo_cosine_lr",
+    "quarter_cosine_lr",
+    "step_lr",
+    "wsd_lr",
 ]
 
 _renamed = renamed_arguments(total_samples="budget", warmup="warmup_fraction")

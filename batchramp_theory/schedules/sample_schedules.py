@@ -24,8 +24,9 @@ cosine to 0 and ``0.405`` for the OLMo schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from itertools import pairwise
 
 import jax.numpy as jnp
 import numpy as np
@@ -118,8 +119,8 @@ class LRSchedule:
         q = check_scalar("q", q, low=0.0)
         w = self.warmup_samples / self.budget
         pts = [0.0, *sorted(b for b in self.breakpoints if 0.0 < b < 1.0), 1.0]
-        f = lambda u: float(self.decay(np.array([u]), np)[0]) ** q  # noqa: E731
-        integral = sum(quad(f, a, b, limit=200, epsabs=1e-14, epsrel=1e-13)[0] for a, b in zip(pts[:-1], pts[1:]))
+        f = lambda u: float(self.decay(np.array([u]), np)[0]) ** q
+        integral = sum(quad(f, a, b, limit=200, epsabs=1e-14, epsrel=1e-13)[0] for a, b in pairwise(pts))
         return w + (1.0 - w) * integral
 
     def continuous_reduction(self, q: float = 1.0) -> float:

@@ -11,7 +11,7 @@ cosine's, through :func:`~batchramp_theory.schedules.linear_warmup` in steps.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .._validation import check_int, check_scalar
 from .per_step import Schedule
 from .warmup import linear_warmup
 
-__all__ = ["constant", "step_decay", "cosine", "wsd", "cyclic", "two_stage"]
+__all__ = ["constant", "cosine", "cyclic", "step_decay", "two_stage", "wsd"]
 
 
 def constant(lr: float, batch: int, steps: int) -> Schedule:
@@ -109,7 +109,7 @@ def wsd(lr: float, batch: int, steps: int, *, decay_fraction: float = 0.2, final
     if final > lr:
         raise ValueError(f"final_lr ({final}) must be <= lr ({lr})")
     batch = check_int("batch", batch, low=1)
-    k1 = int(round((1.0 - r) * steps))
+    k1 = round((1.0 - r) * steps)
     k1 = min(max(k1, 0), steps - 1)
     k2 = steps - k1
     j = np.arange(1, k2 + 1, dtype=np.float64)

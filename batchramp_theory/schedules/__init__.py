@@ -44,3 +44,9 @@ __all__ = [
     "wsd",
     "wsd_lr",
 ]
+
+# Document every public name at the package path, the one users import from, whatever
+# submodule defines it (the submodules are a layout, not an interface).
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validation import check_scalar, renamed_arguments
 from .sample_schedules import LRSchedule
+from .shapes import cosine_anneal, linear_anneal
 
 __all__ = [
     "constant_lr",
@@ -108,7 +109,7 @@ def linear_lr(lr0: float, budget: float, final_fraction: float = 0.0, *,
     """Linear decay ``r(u) = 1 - (1 - f) u``; continuous-limit reduction ``(1 - f)/2`` (no warmup)."""
     lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
     f = _fraction("final_fraction", final_fraction)
-    return LRSchedule("linear", lr0, total, w, a0, lambda u, xp: 1.0 - (1.0 - f) * u, (),
+    return LRSchedule("linear", lr0, total, w, a0, lambda u, xp: linear_anneal(u, 1.0, f), (),
                       {"final_fraction": f, "warmup_fraction": warmup_fraction})
 
 
@@ -129,8 +130,8 @@ def wsd_lr(lr0: float, budget: float, decay_fraction: float = 0.2, final_fractio
     def decay(u, xp):
         v = xp.clip((u - (1.0 - d)) / d, 0.0, 1.0)
         if shape == "linear":
-            return 1.0 - (1.0 - f) * v
-        return f + (1.0 - f) * 0.5 * (1.0 + xp.cos(np.pi * v))
+            return linear_anneal(v, 1.0, f)
+        return cosine_anneal(np.pi * v, 1.0, f, xp=xp)
 
     return LRSchedule("wsd", lr0, total, w, a0, decay, (1.0 - d,),
                       {"decay_fraction": d, "final_fraction": f, "shape": shape, "warmup_fraction": warmup_fraction})
@@ -155,7 +156,7 @@ def half_cosine_lr(lr0: float, budget: float, final_fraction: float = 0.0, *,
     """Half-period cosine ``r(u) = f + (1 - f)(1 + cos(pi u))/2``; reduction ``(1 - f)/2`` (no warmup)."""
     lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
     f = _fraction("final_fraction", final_fraction)
-    return LRSchedule("half_cosine", lr0, total, w, a0, lambda u, xp: f + (1.0 - f) * 0.5 * (1.0 + xp.cos(np.pi * u)), (),
+    return LRSchedule("half_cosine", lr0, total, w, a0, lambda u, xp: cosine_anneal(np.pi * u, 1.0, f, xp=xp), (),
                       {"final_fraction": f, "warmup_fraction": warmup_fraction})
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import check_int, check_scalar
 from .per_step import Schedule
+from .shapes import cosine_anneal
 from .warmup import linear_warmup
 
 __all__ = ["constant", "cosine", "cyclic", "step_decay", "two_stage", "wsd"]
@@ -89,7 +90,7 @@ def cosine(
         start = check_scalar("warmup_start", warmup_start, low=0.0, high=1.0) * lr
     k = np.arange(steps, dtype=np.float64)
     u = (k - warmup_steps) / (steps - warmup_steps)
-    lrs = final_lr + (lr - final_lr) * 0.5 * (1.0 + np.cos(np.pi * u))
+    lrs = cosine_anneal(np.pi * u, lr, final_lr)
     lrs = linear_warmup(lrs, k, warmup_steps, start, lr)
     return Schedule(lrs, np.full(steps, check_int("batch", batch, low=1)))
 
@@ -130,7 +131,7 @@ def cyclic(lr: float, batch: int, steps: int, *, period: int, min_lr: float = 0.
     if m > lr:
         raise ValueError(f"min_lr ({m}) must be <= lr ({lr})")
     k = np.arange(steps, dtype=np.float64)
-    lrs = m + (lr - m) * 0.5 * (1.0 + np.cos(2.0 * np.pi * k / period))
+    lrs = cosine_anneal(2.0 * np.pi * k / period, lr, m)
     return Schedule(lrs, np.full(steps, check_int("batch", batch, low=1)))
 
 

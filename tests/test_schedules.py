@@ -106,6 +106,8 @@ def test_per_step_fsl_schedules_unchanged():
     assert w.lr[-1] == pytest.approx(lr / k, rel=1e-12)
     c = bt.fsl.cyclic(lr, 2, k, period=250, min_lr=0.04)
     assert c.lr[0] == lr and c.lr[125] == pytest.approx(0.04, rel=1e-12)
+    kk = np.arange(k, dtype=np.float64)
+    np.testing.assert_array_equal(c.lr, 0.04 + (lr - 0.04) * 0.5 * (1.0 + np.cos(2.0 * np.pi * kk / 250)))
     t = bt.fsl.two_stage(lr, 4, 16, 10, 5)
     assert t.samples == 4 * 10 + 16 * 5
 

@@ -7,6 +7,7 @@
 * :mod:`.sample_schedules` and :mod:`.sample_profiles`: base schedules as functions of samples
   (:class:`LRSchedule` and its profiles, ``LRSchedule.to_schedule`` to a per-step run);
 * :mod:`.warmup`: the one linear-warmup convention both families use (:func:`linear_warmup`).
+* :mod:`.shapes`: the cosine and linear annealing curves both families share (internal).
 """
 
 from .per_step import Schedule, stack_schedules

@@ -33,7 +33,7 @@ from .schedules import (
 )
 from .simulate import simulate as simulate
 # Equivalence engine: base LR schedules in samples, the (alpha, beta) transform, Theorem 1 phases.
-from .lr_schedules import (
+from .schedules import (
     LRSchedule as LRSchedule,
     constant_lr as constant_lr,
     exponential_lr as exponential_lr,

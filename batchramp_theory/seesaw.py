@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._validation import check_int, check_scalar
-from .lr_schedules import LRSchedule
+from .schedules import LRSchedule
 from .schedules import Schedule
 
 __all__ = [

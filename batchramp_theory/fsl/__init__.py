@@ -21,7 +21,7 @@ from .calculator import (
     relative_error as relative_error,
     volterra_series as volterra_series,
 )
-from .schedules import cyclic as cyclic, two_stage as two_stage, wsd as wsd
+from ..schedules import cyclic as cyclic, two_stage as two_stage, wsd as wsd
 from .catchup import (
     CatchUp as CatchUp,
     catchup as catchup,

@@ -27,7 +27,7 @@ from ..problem import Problem
 from ..recursions import expected_risk
 from ..schedules import constant
 from .._validation import check_int, check_scalar
-from .schedules import two_stage
+from ..schedules import two_stage
 
 __all__ = ["catchup_shape", "catchup_fsl_gap", "CatchUp", "catchup", "catchup_time", "half_life"]
 

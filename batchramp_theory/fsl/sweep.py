@@ -156,7 +156,7 @@ def _exact_gains(q, pb, ts, opt) -> dict:
     from ..problem import power_law_problem
     from ..recursions import expected_risk
     from ..schedules import constant
-    from .schedules import two_stage
+    from ..schedules import two_stage
 
     p = power_law_problem(int(q["exact_dim"]), pb.capacity, pb.source, noise=pb.noise)
     D = int(round(pb.budget))

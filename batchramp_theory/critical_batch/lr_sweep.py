@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, renamed_arguments
 from ..fitting import parabolic_min
-from ..optimizers import Adam, SGD, SignSGD
+from ..optimizers import SGD, Adam, SignSGD
 from ..problem import Problem
 from ..recursions import expected_risk, make_risk_fn
 from ..schedules import constant
@@ -194,7 +194,9 @@ def newton_log_lr(problem, optimizer, b, n_steps, u0, max_step, iters: int = 12)
         return jnp.log(f(jnp.exp(u) * m, bb)[-1])
 
     def derivs(u, m, bb):
-        g = lambda v: jax.jvp(lambda w: log_loss(w, m, bb), (v,), (jnp.ones_like(v),))
+        def g(v):
+            return jax.jvp(lambda w: log_loss(w, m, bb), (v,), (jnp.ones_like(v),))
+
         (val, d1), (_, d2) = jax.jvp(g, (u,), (jnp.ones_like(u),))
         return val, d1, d2
 

@@ -11,7 +11,8 @@ ends in one vmapped recursion (docs/equivalence.md, sections 1.1-1.2 and 4).
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def warm_start_steps(problem, lr: float, batch: int, optimizer=None, *, level: f
     """Steps of constant ``(lr, batch)`` until the excess risk first falls to ``level * sigma^2``.
 
     The common warm start of the equivalence checks (Seesaw Assumption 1: cuts begin only once
-    the risk is of order ``sigma^2``; docs/equivalence.md, section 4). Computed with the exact
+    the risk is of order ``sigma^2``; docs/equivalence.md, section 1.1). Computed with the exact
     recursion on horizons growing by 4x.
 
     Raises:

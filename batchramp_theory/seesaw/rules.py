@@ -8,7 +8,7 @@ Wherever a base schedule cuts the learning rate by ``cut = gamma > 1``, a ramp r
 
 Named points: pure LR decay ``(gamma, 1)`` (:func:`lr_decay_rule`); the pure batch ramp of Smith
 et al. 2017 ``(1, gamma)`` on the SGD line (:func:`batch_ramp_rule`); Seesaw ``(sqrt(gamma), gamma)``
-(:func:`seesaw_rule`, Algorithm 1), the most aggressive NSGD point the theory admits
+(:func:`seesaw_rule`, Algorithm 1), the most aggressive NSGD point Lemma 4 admits
 (``alpha >= sqrt(beta)``; below it the effective SGD learning rate ``lr / sqrt(E|g|^2) ~ lr sqrt(B)``
 grows at every cut and the reduced model diverges). In the continuous limit a rule's batch is
 ``B_0 r^-q`` with ``q = ln beta / ln gamma`` when the base's learning rate is ``lr_0 r``.

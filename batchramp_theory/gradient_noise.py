@@ -53,6 +53,7 @@ from .schedules import stack_schedules
 
 __all__ = [
     "NoiseStats",
+    "stats_from_sums",
     "noise_stats",
     "noise_along",
     "gradient_covariance",
@@ -61,7 +62,9 @@ __all__ = [
 
 
 def _ratio(num, den):
-    """``num / den``; diverged entries (``inf / inf``) give ``nan``, silently."""
+    """``num / den``; diverged entries (``inf / inf``) give ``nan``, silently (NumPy or JAX arrays)."""
+    if isinstance(num, jax.Array) or isinstance(den, jax.Array):
+        return num / den
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.divide(num, den)
 
@@ -104,15 +107,16 @@ class NoiseStats(NamedTuple):
 
     def optimal_lr(self, batch):
         """``eta_opt(B) = eta_max / (1 + B_noise / B)``: the step maximising the expected decrease."""
-        return self.lr_max / (1.0 + self.b_noise / batch)
+        # Written as E|G|^2 / (E[G^T H G] + E tr(H Sigma) / B): the same value, one rounding fewer.
+        return _ratio(self.grad_norm2, self.grad_hess_grad + self.trace_h_sigma / batch)
 
     def expected_decrease(self, lr, batch):
         """Exact expected one-step risk decrease ``eta E|G|^2 - 1/2 eta^2 (E[G^T H G] + E tr(H Sigma)/B)``."""
         return lr * self.grad_norm2 - 0.5 * lr**2 * (self.grad_hess_grad + self.trace_h_sigma / batch)
 
 
-def _stats_from_sums(s1, s2, s3, lam, sigma, w=None):
-    """``NoiseStats`` from ``s_p = sum_j w_j lambda_j^p m_j`` (works on NumPy and JAX arrays).
+def stats_from_sums(s1, s2, s3, lam, sigma, w=None):
+    """``NoiseStats`` from ``s_p = sum_j w_j lambda_j^p m_j`` (works on NumPy and JAX arrays, also under jit).
 
     ``w``: mode weights of a quadrature problem (``None`` = 1), also in ``tr H^p = sum_j w_j lambda_j^p``.
     """
@@ -144,7 +148,7 @@ def noise_stats(problem: Problem, moments) -> NoiseStats:
         raise ValueError("moments must be non-negative (they are second moments)")
     sigma = float(problem.noise)
     w = problem.mode_weights
-    return _stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
+    return stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
 
 
 @partial(jax.jit, static_argnames=("optimizer",))
@@ -207,7 +211,7 @@ def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=Non
         sums = sums[0]
     lam_np = np.asarray(problem.eigenvalues)
     with np.errstate(invalid="ignore"):
-        return _stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise), problem.weights)
+        return stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise), problem.weights)
 
 
 def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:

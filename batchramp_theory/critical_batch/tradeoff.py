@@ -34,8 +34,8 @@ from scipy.optimize import least_squares
 
 from .._validation import as_float_array, check_int, check_scalar
 from ..fitting import hitting_steps, positive_1d
-from ..gradient_noise import noise_along
-from ..moments import mode_arrays, sgd_moment_step
+from ..gradient_noise import noise_along, stats_from_sums
+from ..moments import MomentRecursion, mode_arrays, sgd_moment_step, trajectory
 from ..optimizers import SGD
 from ..problem import Problem
 from ..schedules import Schedule, constant
@@ -140,21 +140,31 @@ class Tradeoff(NamedTuple):
     lr_at_edge: np.ndarray
 
 
+def _greedy_recursion() -> MomentRecursion:
+    """SGD whose rate at every step is McCandlish's ``eta_max / (1 + B_noise / B)`` of the current moments.
+
+    A recursion of the seam (:mod:`batchramp_theory.moments`): the driver's input rate is 1 and
+    the step's multiplier is the greedy rate, so the driver returns the rates as multipliers.
+    """
+    def step(m, coupling, unit_lr, b, modes):
+        pw = modes.wlam * modes.lam
+        s1 = modes.wlam @ m  # the coupling, recomputed as a dot: the bits of the original greedy scan
+        st = stats_from_sums(s1, pw @ m, (pw * modes.lam) @ m, modes.lam, modes.sigma, modes.weights)
+        lr = unit_lr * st.optimal_lr(b)
+        return sgd_moment_step(m, s1, lr, b, modes.lam, modes.sigma), lr
+
+    return MomentRecursion(
+        init=lambda modes: modes.theta**2, step=step,
+        coupling=lambda m, modes: jnp.sum(modes.wlam * m), second_moment=lambda m, modes: m, name="greedy SGD",
+    )
+
+
 @partial(jax.jit, static_argnames=("steps",))
 def _greedy_lrs(modes, batch, *, steps):
-    """Per-step McCandlish-optimal SGD learning rates from the exact moments, vmapped over batches."""
-    lam, sigma, wlam = modes.lam, modes.sigma, modes.wlam
-    tr2 = jnp.sum(wlam * lam)  # tr H^2 (weighted modes of a quadrature problem)
-
-    def one(b):
-        def body(m, _):
-            s1, s2, s3 = wlam @ m, (wlam * lam) @ m, (wlam * lam**2) @ m  # 2E, E|G|^2, E[G'HG]
-            lr = s2 / (s3 + ((s1 + sigma**2) * tr2 + s3) / b)  # eta_max / (1 + B_noise / B)
-            return sgd_moment_step(m, s1, lr, b, lam, sigma), lr
-
-        return jax.lax.scan(body, modes.theta**2, None, length=steps)[1]
-
-    return jax.vmap(one)(batch)
+    """Per-step greedy SGD learning rates ``(len(batch), steps)`` through the seam's scan driver."""
+    rec = _greedy_recursion()
+    ones = jnp.ones(steps, modes.lam.dtype)
+    return jax.vmap(lambda b: trajectory(rec, modes, ones, jnp.full(steps, b), multipliers=True)[1])(batch)
 
 
 def greedy_schedules(problem: Problem, batches, steps: int) -> list[Schedule]:

@@ -23,7 +23,6 @@ from .calculator import (
     FSLTerms as FSLTerms,
     mode_sum_fsl as mode_sum_fsl,
     power_law_fsl as power_law_fsl,
-    power_law_fsl_grid as power_law_fsl_grid,
     volterra_series as volterra_series,
 )
 from .calibration import (
@@ -44,13 +43,11 @@ from .catchup import (
 )
 from .optimal import (
     BatchProblem as BatchProblem,
-    BudgetProfile as BudgetProfile,
     ConstantBatchOptimum as ConstantBatchOptimum,
     OptimalBatchSchedule as OptimalBatchSchedule,
     TwoStageOptimum as TwoStageOptimum,
     batch_problem as batch_problem,
     best_constant_batch as best_constant_batch,
-    budget_profile as budget_profile,
     optimal_batch_schedule as optimal_batch_schedule,
     optimal_two_stage as optimal_two_stage,
     regime as regime,
@@ -63,3 +60,45 @@ from ..batch_schedule_search import (
     schedule_from_batches as schedule_from_batches,
 )
 from .sweep import fsl_catchup_time as fsl_catchup_time, sweep_point as sweep_point
+
+
+__all__ = [
+    "BatchProblem",
+    "CatchUp",
+    "ConstantBatchOptimum",
+    "FSLConstants",
+    "FSLFit",
+    "FSLTerms",
+    "NumericalOptimum",
+    "OptimalBatchSchedule",
+    "PowerLawFit",
+    "SumOfExponentials",
+    "TwoStageOptimum",
+    "batch_problem",
+    "best_constant_batch",
+    "calibrate",
+    "calibrate_power_law",
+    "catchup",
+    "catchup_fsl_gap",
+    "catchup_shape",
+    "catchup_time",
+    "cyclic",
+    "fsl_catchup_time",
+    "half_life",
+    "mode_sum_fsl",
+    "noise_weights",
+    "numerical_optimal_batch",
+    "optimal_batch_schedule",
+    "optimal_two_stage",
+    "power_law_fsl",
+    "power_law_soe",
+    "regime",
+    "relative_error",
+    "round_batches",
+    "schedule_from_batches",
+    "sweep_point",
+    "two_stage",
+    "two_stage_loss",
+    "volterra_series",
+    "wsd",
+]

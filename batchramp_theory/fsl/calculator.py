@@ -1,6 +1,6 @@
 """The functional scaling law (FSL): closed-form expected risk of any LR / batch schedule.
 
-Notation of arXiv 2509.19189 (section 2.1; docs/fsl.md, "Conventions"). A schedule has per-step
+Notation of arXiv 2509.19189 (docs/fsl.md, "Conventions"). A schedule has per-step
 learning rates ``eta_k`` and batches ``B_k``; its **intrinsic time** is ``T_k = sum_{j<k} eta_j``,
 and step ``i`` injects gradient noise with the per-step weight ``w_i = eta_i^2 / B_i``
 (:func:`~batchramp_theory.fsl.noise_weights`).
@@ -50,7 +50,6 @@ __all__ = [
     "FSLConstants",
     "FSLTerms",
     "power_law_fsl",
-    "power_law_fsl_grid",
     "mode_sum_fsl",
     "volterra_series",
 ]

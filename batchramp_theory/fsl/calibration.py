@@ -61,9 +61,8 @@ def calibrate(terms: FSLTerms, risk, window=(10.0, np.inf), *, include_noise_sig
     Minimises ``sum_k (sum_i c_i term_i(k) / risk_k - 1)^2`` over steps with intrinsic time in
     ``window`` (non-negative least squares: the linear fit of the three terms that
     arXiv 2509.19189 applies to SGD curves, with relative weights so that early and late times
-    count alike on a log scale).
-    Freeze the result and pass it to :meth:`FSLTerms.risk` for other schedules: do not refit
-    per schedule. With ``include_noise_signal=False`` the signal-noise constant is held at 0
+    count alike on a log scale). Freeze the result and pass it to :meth:`FSLTerms.risk` for
+    other schedules: do not refit per schedule. With ``include_noise_signal=False`` the signal-noise constant is held at 0
     (the two-term FSL of arXiv 2602.14208, which drops the ``e(z)`` part of the noise).
     """
     risk = np.asarray(risk, np.float64)

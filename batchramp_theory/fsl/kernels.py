@@ -91,10 +91,10 @@ def power_law_soe(exponent: float, t_max: float, rtol: float = 1e-12) -> SumOfEx
 def noise_weights(schedule: Schedule) -> np.ndarray:
     """Per-step noise weight ``w_i = eta_i^2 / B_i``.
 
-    The intrinsic-time SDE of arXiv 2509.19189 (section 2.1) injects noise at rate
-    ``gamma = eta / B`` per unit of intrinsic time, and step ``i`` lasts ``dT_i = eta_i``, so
-    the weight per step is ``gamma_i dT_i = eta_i^2 / B_i``, not ``eta_i / B_i``
-    (docs/fsl.md, "Conventions").
+    The intrinsic-time SDE of arXiv 2509.19189 (SGD is its Euler-Maruyama discretisation,
+    appendix A.4) injects noise at rate ``gamma = eta / B`` per unit of intrinsic time, and step
+    ``i`` lasts ``dT_i = eta_i``, so the weight per step is ``gamma_i dT_i = eta_i^2 / B_i``,
+    not ``eta_i / B_i`` (docs/fsl.md, "Conventions").
     """
     return np.asarray(schedule.lr, np.float64) ** 2 / np.asarray(schedule.batch, np.float64)
 
@@ -102,9 +102,10 @@ def noise_weights(schedule: Schedule) -> np.ndarray:
 def mode_propagator(lam, continuous: bool):
     """Per-step propagator ``q(eta, B)`` of the eigenmodes ``lam``: a function ``(eta_k, B_k) -> (d,)``.
 
-    Discrete (exact for SGD, the moment factor of the recursion, arXiv 2509.19189 eq. 15
-    discretised): ``q_j = (1 - eta lambda_j)^2 + eta^2 lambda_j^2 / B``. Continuous (the
-    paper's ``e_M``, ``K_M`` of Theorems 4.3/4.4): ``q_j = exp(-2 eta lambda_j)``.
+    Discrete (exact for SGD: the moment factor of the exact recursion, docs/recursions.md):
+    ``q_j = (1 - eta lambda_j)^2 + eta^2 lambda_j^2 / B``, written once in
+    :func:`batchramp_theory.moments.sgd_factor`. Continuous (the profiles ``e_M``, ``K_M`` of
+    Theorems 4.3/4.4 of arXiv 2509.19189): ``q_j = exp(-2 eta lambda_j)``.
     """
     if continuous:
         return lambda lr_k, b_k: jnp.exp(-2.0 * lr_k * lam)

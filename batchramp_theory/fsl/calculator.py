@@ -44,7 +44,7 @@ from .._validation import check_int, check_scalar
 from ..moments import mode_arrays
 from ..problem import Problem
 from ..schedules import stack_schedules
-from .kernels import decayed_sums, mode_propagator, power_law_propagator, power_law_soe
+from .kernels import decayed_sums, mode_propagator, power_law_kernel_exponent, power_law_propagator, power_law_soe
 
 __all__ = [
     "FSLConstants",
@@ -199,7 +199,7 @@ def _power_law_inputs(lr, batch, source, capacity, noise, kernel_exponent, noise
     s = check_scalar("source", source, low=0.0, low_open=True)
     beta = check_scalar("capacity", capacity, low=1.0, low_open=True)
     sigma = check_scalar("noise", noise, low=0.0)
-    p = 2.0 - 1.0 / beta if kernel_exponent is None else check_scalar("kernel_exponent", kernel_exponent, low=0.0, low_open=True)
+    p = power_law_kernel_exponent(beta) if kernel_exponent is None else check_scalar("kernel_exponent", kernel_exponent, low=0.0, low_open=True)
     if noise_weight == "lr/B":
         batch = batch * np.where(lr > 0, lr, 1.0)
     return s, sigma, p, batch

@@ -28,6 +28,7 @@ from ..problem import Problem
 from ..recursions import expected_risk
 from ..schedules import constant
 from .._validation import check_int, check_scalar
+from .kernels import power_law_tail_exponent
 from .schedules import two_stage
 
 __all__ = ["catchup_shape", "catchup_fsl_gap", "CatchUp", "catchup", "catchup_time", "half_life"]
@@ -42,14 +43,14 @@ def catchup_shape(delta, tau0: float, capacity: float) -> np.ndarray:
     """
     beta = check_scalar("capacity", capacity, low=1.0, low_open=True)
     tau0 = check_scalar("tau0", tau0, low=0.0)
-    a = 1.0 - 1.0 / beta
+    a = power_law_tail_exponent(beta)
     d = np.asarray(delta, float)
     return (1.0 + d) ** -a - (1.0 + tau0 + d) ** -a
 
 
 def catchup_fsl_gap(delta, *, tau0: float, capacity: float, lr: float, noise: float, batch1: float, batch2: float) -> np.ndarray:
     """FSL gap with unit constants: ``(eta sigma^2/(1-1/beta)) (1/B1 - 1/B2) G(Delta)`` (label-noise part)."""
-    a = 1.0 - 1.0 / capacity
+    a = power_law_tail_exponent(capacity)
     return lr * noise**2 / a * (1.0 / batch1 - 1.0 / batch2) * catchup_shape(delta, tau0, capacity)
 
 

@@ -88,6 +88,20 @@ def power_law_soe(exponent: float, t_max: float, rtol: float = 1e-12) -> SumOfEx
     return SumOfExponentials(weights, rates, p, t_max, err)
 
 
+def power_law_kernel_exponent(capacity: float) -> float:
+    """Exponent ``p = 2 - 1/beta`` of the forgetting kernel ``K(t) = (1 + t)^-p`` (arXiv 2509.19189, Theorem 4.2).
+
+    ``p > 1`` for ``beta = capacity > 1``: the kernel is integrable, which is why injected noise
+    is forgotten.
+    """
+    return 2.0 - 1.0 / capacity
+
+
+def power_law_tail_exponent(capacity: float) -> float:
+    """Exponent ``a = 1 - 1/beta`` of the kernel's tail: ``int_u^inf (1 + t)^-(2-1/beta) dt = (1 + u)^-a / a``."""
+    return 1.0 - 1.0 / capacity
+
+
 def noise_weights(schedule: Schedule) -> np.ndarray:
     """Per-step noise weight ``w_i = eta_i^2 / B_i``.
 

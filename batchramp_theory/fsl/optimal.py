@@ -42,6 +42,7 @@ from ..batch_schedule_search import (  # re-exported: they were defined here bef
     schedule_from_batches as schedule_from_batches,
 )
 from ..schedules import Schedule
+from .kernels import power_law_kernel_exponent, power_law_tail_exponent
 
 __all__ = [
     "BatchProblem",
@@ -63,7 +64,7 @@ def regime(source: float, capacity: float) -> str:
     The boundary ``s = 1 - 1/beta`` counts as easy here; Theorem 4.2 (the clean power-law FSL)
     holds on ``s in (0, 1 - 1/beta]`` (docs/fsl.md, "Conventions").
     """
-    return "easy" if source >= 1.0 - 1.0 / capacity else "hard"
+    return "easy" if source >= power_law_tail_exponent(capacity) else "hard"
 
 
 class BatchProblem(NamedTuple):
@@ -90,12 +91,12 @@ class BatchProblem(NamedTuple):
     @property
     def kernel_exponent(self) -> float:
         """``p = 2 - 1/beta``."""
-        return 2.0 - 1.0 / self.capacity
+        return power_law_kernel_exponent(self.capacity)
 
     @property
     def a(self) -> float:
         """Tail exponent ``a = 1 - 1/beta`` (``int_u^inf K = (1+u)^-a / a``)."""
-        return 1.0 - 1.0 / self.capacity
+        return power_law_tail_exponent(self.capacity)
 
 
 def batch_problem(

@@ -8,8 +8,8 @@ already validated them on the way in.
 
 from __future__ import annotations
 
-import numpy as np
 import jax
+import numpy as np
 
 
 def is_traced(x) -> bool:

@@ -19,8 +19,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 __all__ = ["run_grid", "run_grid_batched", "point_id", "load_grid"]
 

@@ -87,7 +87,7 @@ def machine() -> dict:
         "default_prng_impl": str(jax.config.jax_default_prng_impl),
         "threefry_partitionable": bool(jax.config.jax_threefry_partitionable),
         "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
-        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     return info
 

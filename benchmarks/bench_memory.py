@@ -22,12 +22,13 @@ DESCRIPTION = "simulator memory vs runs x dim (XLA memory analysis, device peak 
 
 def main():
     args = H.parse(DESCRIPTION)
+    import importlib
+
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     import batchramp_theory as bt
-    import importlib
 
     sim_mod = importlib.import_module("batchramp_theory.simulate")
     from batchramp_theory.simulate import _chunk

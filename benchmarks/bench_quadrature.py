@@ -9,9 +9,8 @@ its distance to the largest exact dim is reported, which includes that dim's tru
 
 from __future__ import annotations
 
-import numpy as np
-
 import _harness as H
+import numpy as np
 
 DESCRIPTION = "quadrature (<= 1000 nodes) vs exact modes: recursion speed-up and max relative error"
 

@@ -30,7 +30,13 @@ def main():
     import jax.numpy as jnp
     import numpy as np
 
-    from batchramp_theory.sampler import gradient_from_gram, gram_statistics, sample_gradient, sample_gradient_explicit, split_step_key
+    from batchramp_theory.sampler import (
+        gradient_from_gram,
+        gram_statistics,
+        sample_gradient,
+        sample_gradient_explicit,
+        split_step_key,
+    )
 
     d = 2000
     runs = 8 if args.quick else 16

@@ -1,6 +1,5 @@
 """Every notebook in notebooks/ executes top to bottom in quick mode, and is stored without outputs."""
 
-import os
 from pathlib import Path
 
 import nbformat

@@ -4,9 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import RTOL_EXACT, dense_momentum_risk, dense_sgd_risk, random_rotation
 
 import batchramp_theory as bt
-from helpers import RTOL_EXACT, dense_momentum_risk, dense_sgd_risk, random_rotation
 
 
 @pytest.fixture

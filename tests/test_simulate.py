@@ -3,9 +3,9 @@
 import jax
 import numpy as np
 import pytest
+from helpers import max_abs_z
 
 import batchramp_theory as bt
-from helpers import max_abs_z
 
 P = bt.power_law_problem(48, capacity=2.0, source=0.5, noise=0.5)
 REC = np.unique(np.geomspace(1, 300, 15).astype(int))

@@ -52,13 +52,12 @@ def _batch_ladder(lo: int, hi: int):
 
 
 def run(args) -> int:
+    import matplotlib.pyplot as plt
     import numpy as np
     from rich.console import Console
     from rich.table import Table
 
     import batchramp_theory as bt
-
-    import matplotlib.pyplot as plt
 
     from ..figures._style import STYLE, _jsonable, subplots
 

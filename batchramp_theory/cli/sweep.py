@@ -151,9 +151,8 @@ def _print_table(rows: list[dict], out: Path) -> None:
 
 def _heatmap(path: Path, rows: list[dict], args) -> None:
     """One row of panels per (noise, budget); columns: the HEATMAP_METRICS over (source x capacity)."""
-    import numpy as np
-
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from ..figures._style import STYLE, subplots
 

@@ -13,54 +13,110 @@ The gradient-descent optimum through the exact recursion (``numerical_optimal_ba
 formula: ``docs/fsl.md``.
 """
 
-from .kernels import (
-    SumOfExponentials as SumOfExponentials,
-    noise_weights as noise_weights,
-    power_law_soe as power_law_soe,
+from ..batch_schedule_search import (
+    NumericalOptimum as NumericalOptimum,
 )
+from ..batch_schedule_search import (
+    numerical_optimal_batch as numerical_optimal_batch,
+)
+from ..batch_schedule_search import (
+    round_batches as round_batches,
+)
+from ..batch_schedule_search import (
+    schedule_from_batches as schedule_from_batches,
+)
+from ..schedules import cyclic as cyclic
+from ..schedules import two_stage as two_stage
+from ..schedules import wsd as wsd
 from .calculator import (
     FSLConstants as FSLConstants,
+)
+from .calculator import (
     FSLTerms as FSLTerms,
+)
+from .calculator import (
     mode_sum_fsl as mode_sum_fsl,
+)
+from .calculator import (
     power_law_fsl as power_law_fsl,
+)
+from .calculator import (
     volterra_series as volterra_series,
 )
 from .calibration import (
     FSLFit as FSLFit,
+)
+from .calibration import (
     PowerLawFit as PowerLawFit,
+)
+from .calibration import (
     calibrate as calibrate,
+)
+from .calibration import (
     calibrate_power_law as calibrate_power_law,
+)
+from .calibration import (
     relative_error as relative_error,
 )
-from ..schedules import cyclic as cyclic, two_stage as two_stage, wsd as wsd
 from .catchup import (
     CatchUp as CatchUp,
+)
+from .catchup import (
     catchup as catchup,
+)
+from .catchup import (
     catchup_fsl_gap as catchup_fsl_gap,
+)
+from .catchup import (
     catchup_shape as catchup_shape,
+)
+from .catchup import (
     catchup_time as catchup_time,
+)
+from .catchup import (
     half_life as half_life,
+)
+from .kernels import (
+    SumOfExponentials as SumOfExponentials,
+)
+from .kernels import (
+    noise_weights as noise_weights,
+)
+from .kernels import (
+    power_law_soe as power_law_soe,
 )
 from .optimal import (
     BatchProblem as BatchProblem,
+)
+from .optimal import (
     ConstantBatchOptimum as ConstantBatchOptimum,
+)
+from .optimal import (
     OptimalBatchSchedule as OptimalBatchSchedule,
+)
+from .optimal import (
     TwoStageOptimum as TwoStageOptimum,
+)
+from .optimal import (
     batch_problem as batch_problem,
+)
+from .optimal import (
     best_constant_batch as best_constant_batch,
+)
+from .optimal import (
     optimal_batch_schedule as optimal_batch_schedule,
+)
+from .optimal import (
     optimal_two_stage as optimal_two_stage,
+)
+from .optimal import (
     regime as regime,
+)
+from .optimal import (
     two_stage_loss as two_stage_loss,
 )
-from ..batch_schedule_search import (
-    NumericalOptimum as NumericalOptimum,
-    numerical_optimal_batch as numerical_optimal_batch,
-    round_batches as round_batches,
-    schedule_from_batches as schedule_from_batches,
-)
-from .sweep import fsl_catchup_time as fsl_catchup_time, sweep_point as sweep_point
-
+from .sweep import fsl_catchup_time as fsl_catchup_time
+from .sweep import sweep_point as sweep_point
 
 __all__ = [
     "BatchProblem",

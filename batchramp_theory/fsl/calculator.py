@@ -33,8 +33,9 @@ Cost: every noise term is one ``lax.scan`` of :func:`~batchramp_theory.fsl.kerne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

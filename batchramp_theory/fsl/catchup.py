@@ -24,11 +24,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validation import check_int, check_scalar
 from ..problem import Problem
 from ..recursions import expected_risk
-from ..schedules import constant
-from .._validation import check_int, check_scalar
-from ..schedules import two_stage
+from ..schedules import constant, two_stage
 from .kernels import power_law_tail_exponent
 
 __all__ = ["catchup_shape", "catchup_fsl_gap", "CatchUp", "catchup", "catchup_time", "half_life"]

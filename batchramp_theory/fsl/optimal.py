@@ -37,8 +37,14 @@ from scipy.optimize import minimize_scalar
 from .._validation import check_int, check_scalar
 from ..batch_schedule_search import (  # re-exported: they were defined here before
     NumericalOptimum as NumericalOptimum,
+)
+from ..batch_schedule_search import (
     numerical_optimal_batch as numerical_optimal_batch,
+)
+from ..batch_schedule_search import (
     round_batches as round_batches,
+)
+from ..batch_schedule_search import (
     schedule_from_batches as schedule_from_batches,
 )
 from ..schedules import Schedule

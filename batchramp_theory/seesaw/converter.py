@@ -28,8 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_int
-from ..schedules import LRSchedule
-from ..schedules import Schedule
+from ..schedules import LRSchedule, Schedule
 from .rules import RampRule, line_power
 
 __all__ = ["RampAccounting", "RampPlan", "ramp_schedule"]

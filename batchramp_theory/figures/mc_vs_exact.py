@@ -8,6 +8,7 @@ import numpy as np
 
 import batchramp_theory as bt
 
+from batchramp_theory.verify.bands import z_band
 from . import Claim
 from ._style import save, subplots
 
@@ -32,8 +33,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.fill_between(samples, mean - 2 * se, mean + 2 * se, alpha=0.3, label=f"MC mean ± 2 SE ({runs} runs)")
         ax.plot(samples, exact, "k--", lw=1, label="exact recursion")
         ax.set(xscale="log", yscale="log", xlabel="samples", title=label)
-        z = float(np.max(np.abs(mean - exact) / se))
-        claims.append(Claim(NAME, f"{label}: max abs z, MC vs exact", z, "<= 5", z <= 5, f"{rec.size} recorded steps, batch 2->16"))
+        claims.append(z_band(f"{label}: max abs z, MC vs exact", mc, exact, 5.0, reason=f"{rec.size} recorded steps, batch 2->16",
+                             figure=NAME, predicted="<= 5"))
         data[label] = {"samples": samples, "exact": exact, "mc_mean": mean, "mc_se": se}
     axes[0].set_ylabel("excess risk")
     axes[0].legend(fontsize=7)

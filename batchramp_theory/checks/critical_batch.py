@@ -188,14 +188,15 @@ def budget_checks(quick: bool):
 # optimal learning rate against batch
 # --------------------------------------------------------------------------------------
 
+# The bands of the two rules (also held by the figure optimal_lr_vs_batch).
 # Linear-rule band around the SGD exponent 1: eta* = gamma* B exactly in the small-step limit;
 # the discrete-time terms O(eta* lambda_max) ~ 0.1 on the fitted range bend the slope down by up
 # to ~0.1: (0.85, 1.1).
-_LINEAR = (optimal_lr_batch_exponent("sgd") - 0.15, optimal_lr_batch_exponent("sgd") + 0.1)
+LINEAR_RULE_BAND = (optimal_lr_batch_exponent("sgd") - 0.15, optimal_lr_batch_exponent("sgd") + 0.1)
 # sqrt-rule band around the NSGD exponent 1/2: eta_eff = eta sqrt(B / E|B g|^2 ...) is exact only
 # when variance dominates E|g|^2 (B << B_simple); the leftover signal part lowers the slope by up
 # to ~0.1: (0.38, 0.6).
-_SQRT = (optimal_lr_batch_exponent("nsgd") - 0.12, optimal_lr_batch_exponent("nsgd") + 0.1)
+SQRT_RULE_BAND = (optimal_lr_batch_exponent("nsgd") - 0.12, optimal_lr_batch_exponent("nsgd") + 0.1)
 
 
 @register("critical_batch.lr_scaling")
@@ -214,18 +215,18 @@ def lr_scaling(quick: bool):
     top = fitted_slope(batches[-3:], sgd.best_lr[-3:])
     frac = sgd.best_lr[-1] / lims[-1]
     return [
-        within("critical_batch.lr_scaling.sgd_linear", s_sgd, _LINEAR, expected="pass",
+        within("critical_batch.lr_scaling.sgd_linear", s_sgd, LINEAR_RULE_BAND, expected="pass",
               reason=f"slope of SGD eta*(B) for B <= {batches[small].max()} (eta* <= 0.2 stability limit) at D = {samples}: linear rule"),
         within("critical_batch.lr_scaling.sgd_saturates", top, (-0.1, 0.25), expected="pass",
               reason="slope of SGD eta*(B) over the 3 largest batches: saturated, far below the linear rule (the limit "
               "itself is flat; eta* creeps towards it as the few remaining steps favour longer ones)"),
         within("critical_batch.lr_scaling.sgd_saturation_level", frac, (0.5, 1.0), expected="pass",
               reason="eta* / stability limit at the largest batch: pinned just below the stability limit"),
-        within("critical_batch.lr_scaling.nsgd_sqrt", s_nsgd, _SQRT, expected="pass",
+        within("critical_batch.lr_scaling.nsgd_sqrt", s_nsgd, SQRT_RULE_BAND, expected="pass",
               reason=f"slope of NSGD(expected) eta*(B) for B <= {batches[small].max()}: the square-root rule"),
-        within("critical_batch.lr_scaling.negative_control.sgd_sqrt", s_sgd, _SQRT, expected="fail",
+        within("critical_batch.lr_scaling.negative_control.sgd_sqrt", s_sgd, SQRT_RULE_BAND, expected="fail",
               reason="SGD's eta*(B) must not follow the square-root rule"),
-        within("critical_batch.lr_scaling.negative_control.nsgd_linear", s_nsgd, _LINEAR, expected="fail",
+        within("critical_batch.lr_scaling.negative_control.nsgd_linear", s_nsgd, LINEAR_RULE_BAND, expected="fail",
               reason="NSGD's eta*(B) must not follow the linear rule"),
     ]
 

@@ -22,7 +22,7 @@ from .. import (
     tradeoff,
     two_batch_estimates,
 )
-from ..verify.bands import around, fitted_slope, max_abs_z, within
+from ..verify.bands import around, fitted_slope, max_abs_z, max_log_ratio, within
 from ..verify.predictions import critical_batch_budget_exponent, optimal_lr_batch_exponent, time_transfer_budget_exponent
 from . import register
 
@@ -134,7 +134,7 @@ def tradeoff_checks(quick: bool):
         "critical_batch.tradeoff.law_tuned", worst, (0.0, _LAW_BAND), expected="pass",
         reason=f"max |S/S_fit - 1| of (S/S_min-1)(E/E_min-1)=1, LR tuned per batch, targets {targets}",
     ))
-    ratio = max(abs(np.log(t.fit.b_crit / t.b_noise_at_crit)) for t in tuned)
+    ratio = max_log_ratio([t.b_noise_at_crit for t in tuned], [t.fit.b_crit for t in tuned])
     out.append(within(
         "critical_batch.tradeoff.b_crit_vs_b_noise", np.exp(ratio), (1.0, 3.0), expected="pass",
         reason="worst factor between fitted B_crit and B_noise at the target (McCandlish: B_crit ~ B_noise; only the scale is predicted)",

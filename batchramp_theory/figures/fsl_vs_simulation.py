@@ -16,8 +16,7 @@ import numpy as np
 import batchramp_theory as bt
 from batchramp_theory import fsl
 
-from batchramp_theory.verify.bands import within, z_band
-from batchramp_theory.verify.result import CheckResult
+from batchramp_theory.verify.bands import mean_and_se, within, z_band
 
 from . import Claim
 from ._style import save, subplots
@@ -53,7 +52,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     k = np.arange(steps + 1)
     show = np.unique(np.concatenate([np.geomspace(1, steps, 300).astype(int), np.linspace(0, steps, 300).astype(int)]))  # plotted steps
     for i, (ax, n) in enumerate(zip(axes[0], names)):
-        mean, se = mc[i].mean(0), mc[i].std(0, ddof=1) / np.sqrt(runs)
+        mean, se = mean_and_se(mc[i])
         ax.fill_between(rec, mean - 2 * se, mean + 2 * se, color="C0", alpha=0.3, label=f"SGD Monte Carlo, mean ± 2 SE ({runs} runs)")
         ax.plot(show, exact[i, show], "k--", lw=1, label="exact expected risk")
         ax.plot(show, pred[i, show], "C3", lw=1.2, label="power-law FSL (fit on 8-1-1, frozen)")
@@ -95,9 +94,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax.legend(fontsize=7)
     mono = bool(np.all(np.diff(err_g) > 0))
     # Two conditions (monotone, and out of the band at the end): one result, no single band.
-    claims.append(CheckResult("FSL error grows with lr/B (monotone over the sweep)", float(err_g[-1]), (0.05, np.inf),
-                              bool(mono and err_g[-1] > 0.05), reason=f"errors {np.round(err_g, 4).tolist()}", figure=NAME,
-                              predicted="increasing; > 0.05 at lr/B=0.5"))
+    claims.append(Claim(NAME, "FSL error grows with lr/B (monotone over the sweep)", float(err_g[-1]), "increasing; > 0.05 at lr/B=0.5",
+                        bool(mono and err_g[-1] > 0.05), f"errors {np.round(err_g, 4).tolist()}", bound=(0.05, np.inf)))
     data["breakdown_lr_over_b"] = {"lr_over_b": gammas, "error": err_g}
 
     # Breakdown 2: finite dimension, T / dim^beta.
@@ -119,9 +117,9 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax.axvline(1.0, color="C1", ls=":", lw=0.8, label="T = dim^beta")
     ax.set(xlabel="T_K / dim^beta (intrinsic time / cutoff)", ylabel="max relative error", title="breakdown: T beyond dim^beta (s=0.5, beta=2)")
     ax.legend(fontsize=7)
-    claims.append(CheckResult("power-law FSL fails past the finite-size cutoff (T_K >= dim^beta)", float(errs_d[0]), (0.05, np.inf),
-                              bool(errs_d[0] > 0.05 and errs_d[-1] <= 0.05), figure=NAME, predicted="> 0.05 at dim=8; <= 0.05 at dim=2048",
-                              reason=f"errors {np.round(errs_d, 4).tolist()} at T/dim^beta {np.round(ratio, 4).tolist()}"))
+    claims.append(Claim(NAME, "power-law FSL fails past the finite-size cutoff (T_K >= dim^beta)", float(errs_d[0]),
+                        "> 0.05 at dim=8; <= 0.05 at dim=2048", bool(errs_d[0] > 0.05 and errs_d[-1] <= 0.05),
+                        f"errors {np.round(errs_d, 4).tolist()} at T/dim^beta {np.round(ratio, 4).tolist()}", bound=(0.05, np.inf)))
     data["breakdown_dim"] = {"dim": dims, "t_over_dim_beta": ratio, "error": errs_d}
     save(fig, NAME, out_dir, data, claims)
     return claims

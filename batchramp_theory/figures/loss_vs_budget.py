@@ -17,6 +17,7 @@ import numpy as np
 import batchramp_theory as bt
 from batchramp_theory import fsl
 
+from batchramp_theory.checks.fsl import EXPONENT_BAND, optimal_scaling
 from batchramp_theory.verify.bands import around, fitted_slope
 from batchramp_theory.verify.predictions import (
     finite_size_dim,
@@ -31,30 +32,20 @@ from ._style import save, subplots
 TITLE = "Loss-vs-budget exponents of optimal batch schedules against theory (easy and hard tasks)"
 NAME = "loss_vs_budget"
 
-BAND = 0.02  # pre-asymptotic drift of the fitted slopes over [1e10, 1e16] (see fsl.optimal checks)
-
-
-def _scan(s, beta, budgets):
-    rows = []
-    for d in budgets:
-        pb = fsl.batch_problem(source=s, capacity=beta, budget=float(d))
-        o = fsl.optimal_batch_schedule(pb)
-        t = fsl.optimal_two_stage(pb, 1.0, 8.0)
-        rows.append((o.loss, o.horizon, o.growth_fraction, t.remaining_samples))
-    return np.array(rows)
+BAND = EXPONENT_BAND  # pre-asymptotic drift of the fitted slopes over [1e10, 1e16], as in the fsl.optimal checks
 
 
 def make(out_dir: Path, quick: bool) -> list[Claim]:
     budgets = np.geomspace(1e8, 1e16, 17 if quick else 33)
     fit_mask = budgets >= 1e10 * (1 - 1e-9)
     tasks = [("easy", 0.8, 2.0), ("hard", 0.3, 2.0)]
-    res = {label: _scan(s, beta, budgets) for label, s, beta in tasks}
+    res = {label: optimal_scaling(s, beta, budgets) for label, s, beta in tasks}  # the fsl.optimal checks' scan
     fig, axes = subplots(1, 4, figsize=(17, 4))
     claims, data = [], {"budget": budgets}
 
-    def panel(ax, key_idx, title, ylabel, preds):
+    def panel(ax, key, title, ylabel, preds):
         for i, (label, s, beta) in enumerate(tasks):
-            y = res[label][:, key_idx]
+            y = res[label][key]
             pred = preds[label]
             if pred is None:
                 ax.plot(budgets, y, "o", ms=3, color=f"C{i}", label=f"{label} (s={s:g}): = 1 (grows throughout)")
@@ -69,14 +60,15 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.legend(fontsize=6.5)
 
     exps = {label: (s, beta) for label, s, beta in tasks}
-    panel(axes[0], 0, "optimal FSL loss", "loss (FSL, c=1)", {k: optimal_loss_exponent(*v) for k, v in exps.items()})
-    panel(axes[1], 1, "optimal horizon T*", "T* (intrinsic time = steps at lr=1)",
+    panel(axes[0], "loss", "optimal FSL loss", "loss (FSL, c=1)", {k: optimal_loss_exponent(*v) for k, v in exps.items()})
+    panel(axes[1], "horizon", "optimal horizon T*", "T* (intrinsic time = steps at lr=1)",
           {k: optimal_horizon_exponent(*v) for k, v in exps.items()})
     # The easy task grows the batch throughout (fraction 1): no exponent to fit.
-    panel(axes[2], 2, "growth fraction (T*-T1*)/T*", "fraction of training with b* > b_min",
+    panel(axes[2], "growth_fraction", "growth fraction (T*-T1*)/T*", "fraction of training with b* > b_min",
           {"easy": None, "hard": growth_fraction_exponent(*exps["hard"])})
     for label in ("easy", "hard"):
-        data[label] = {"loss": res[label][:, 0], "horizon": res[label][:, 1], "growth_fraction": res[label][:, 2], "two_stage_remaining": res[label][:, 3]}
+        data[label] = {"loss": res[label]["loss"], "horizon": res[label]["horizon"], "growth_fraction": res[label]["growth_fraction"],
+                       "two_stage_remaining": res[label]["remaining"]}
 
     # Exact recursion: risk of the FSL schedule at small budgets, same loss exponents up to pre-asymptotics.
     ax = axes[3]

@@ -8,7 +8,7 @@ import numpy as np
 
 import batchramp_theory as bt
 
-from batchramp_theory.verify.bands import z_band
+from batchramp_theory.verify.bands import mean_and_se, z_band
 from . import Claim
 from ._style import save, subplots
 
@@ -28,7 +28,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         rec = np.unique(np.geomspace(1, sched.steps, 60).astype(int))
         exact = bt.expected_risk(p, sched, opt, record_steps=rec)
         mc = bt.simulate(p, sched, opt, num_runs=runs, seed=1, record_steps=rec)
-        mean, se = mc.mean(0), mc.std(0, ddof=1) / np.sqrt(runs)
+        mean, se = mean_and_se(mc)
         samples = sched.samples_seen[rec]
         ax.fill_between(samples, mean - 2 * se, mean + 2 * se, alpha=0.3, label=f"MC mean ± 2 SE ({runs} runs)")
         ax.plot(samples, exact, "k--", lw=1, label="exact recursion")

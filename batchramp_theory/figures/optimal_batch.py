@@ -17,7 +17,6 @@ import batchramp_theory as bt
 from batchramp_theory import fsl
 
 from batchramp_theory.verify.bands import within
-from batchramp_theory.verify.result import CheckResult
 
 from . import Claim
 from ._style import save, subplots
@@ -50,9 +49,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                                  predicted="= 1", reason="all budgets 1e4..1e12"))
         else:
             # Two conditions (decreasing, and small at the largest budget): one result, no single band.
-            claims.append(CheckResult("hard: growth fraction shrinks with the budget", g[-1], 0.1, bool(np.all(np.diff(g) < 0) and g[-1] <= 0.1),
-                                      figure=NAME, predicted="decreasing in D; <= 0.1 at D=1e12",
-                                      reason=f"growth fractions {np.round(g, 4).tolist()}"))
+            claims.append(Claim(NAME, "hard: growth fraction shrinks with the budget", g[-1], "decreasing in D; <= 0.1 at D=1e12",
+                                bool(np.all(np.diff(g) < 0) and g[-1] <= 0.1), f"growth fractions {np.round(g, 4).tolist()}", bound=0.1))
         data[f"closed_form_{label}"] = rows
 
     # Numerical optimum through the exact recursion at a small budget.

@@ -16,7 +16,6 @@ import numpy as np
 import batchramp_theory as bt
 
 from batchramp_theory.verify.bands import around, max_relative_error, within
-from batchramp_theory.verify.result import CheckResult
 from batchramp_theory.verify.predictions import (
     half_cosine_step_reduction,
     quarter_cosine_step_ratio,
@@ -123,9 +122,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                          reason="cosine and Seesaw serial steps vs the repo's figure_1_step_reductions.csv"))
     reds = [o[2] for o in ours]
     band = (0.383, OLMO_REDUCTION_AT_1_1)  # every run's reduction, at most the B0 << S limit
-    claims.append(CheckResult("Seesaw Figure 1: step reductions (min)", min(reds), band,
-                              bool(band[0] <= min(reds) and max(reds) <= band[1]), figure=NAME, predicted=f"in [{band[0]}, {band[1]}]",
-                              reason=f"range {min(reds):.4f}..{max(reds):.4f}"))
+    claims.append(Claim(NAME, "Seesaw Figure 1: step reductions (min)", min(reds), f"in [{band[0]}, {band[1]}]",
+                        bool(band[0] <= min(reds) and max(reds) <= band[1]), f"range {min(reds):.4f}..{max(reds):.4f}", bound=band))
     err2 = max_relative_error([t["ours"] for t in table2], [t["paper"] for t in table2])
     claims.append(within("Seesaw Table 2: max relative step-count error (10 runs)", err2, 0.005, figure=NAME, predicted="<= 0.005",
                          reason="halving base, family alpha sqrt(beta) = 2, B = 256 / 512"))

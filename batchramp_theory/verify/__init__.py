@@ -3,7 +3,7 @@
 * :mod:`~batchramp_theory.verify.result`: :class:`CheckResult` (also a figure's claim;
   :class:`Claim` builds one in the figures' argument order).
 * :mod:`~batchramp_theory.verify.bands`: statistics (:func:`max_relative_error`,
-  :func:`max_log_ratio`, :func:`max_abs_z`, :func:`fitted_slope`) and result builders
+  :func:`max_log_ratio`, :func:`max_abs_z`, :func:`mean_and_se`, :func:`fitted_slope`) and result builders
   (:func:`within`, :func:`around`, :func:`z_band`, :func:`slope_band`, :func:`relative_error_band`).
 * :mod:`~batchramp_theory.verify.predictions`: each theory prediction as a function of the
   problem's exponents (imported as a module: ``from batchramp_theory.verify import predictions``).
@@ -19,6 +19,7 @@ from .bands import (
     max_abs_z,
     max_log_ratio,
     max_relative_error,
+    mean_and_se,
     relative_error_band,
     slope_band,
     within,
@@ -34,6 +35,7 @@ __all__ = [
     "max_relative_error",
     "max_log_ratio",
     "max_abs_z",
+    "mean_and_se",
     "fitted_slope",
     "within",
     "around",

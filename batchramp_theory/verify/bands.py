@@ -5,7 +5,8 @@ Statistics (plain numbers):
 * :func:`max_relative_error` ``max |a / b - 1|``;
 * :func:`max_log_ratio` ``max |log(b / a)|`` (a symmetric relative deviation; ``inf`` if either
   side diverged);
-* :func:`max_abs_z` the largest ``|z|`` of Monte Carlo means against exact values;
+* :func:`max_abs_z` the largest ``|z|`` of Monte Carlo means against exact values
+  (:func:`mean_and_se` the means and standard errors it uses, also for plotting);
 * :func:`fitted_slope` the least-squares exponent of ``y ~ x^slope``
   (:func:`batchramp_theory.critical_batch.fit_power`).
 
@@ -24,12 +25,13 @@ import math
 import numpy as np
 
 from ..critical_batch import fit_power
-from .result import CheckResult
+from .result import CheckResult, Claim
 
 __all__ = [
     "max_relative_error",
     "max_log_ratio",
     "max_abs_z",
+    "mean_and_se",
     "fitted_slope",
     "within",
     "around",
@@ -65,6 +67,17 @@ def max_log_ratio(a, b) -> float:
     return float(np.max(np.abs(np.log(b / a))))
 
 
+def mean_and_se(samples) -> tuple[np.ndarray, np.ndarray]:
+    """Sample mean and its standard error ``std(ddof=1) / sqrt(n)`` over axis 0 (the runs).
+
+    Examples:
+        >>> mean_and_se(np.array([[0.0, 1.0], [2.0, 1.0]]))
+        (array([1., 1.]), array([1., 0.]))
+    """
+    samples = np.asarray(samples)
+    return samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(samples.shape[0])
+
+
 def max_abs_z(samples, exact) -> float:
     """Largest ``|mean - exact| / SE`` of sample means (samples on axis 0) against exact values.
 
@@ -74,9 +87,8 @@ def max_abs_z(samples, exact) -> float:
         >>> max_abs_z(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([0.0, 1.0]))
         1.0
     """
-    samples = np.asarray(samples)
-    se = samples.std(axis=0, ddof=1) / np.sqrt(samples.shape[0])
-    z = np.abs(samples.mean(axis=0) - exact) / np.where(se > 0, se, np.inf)
+    mean, se = mean_and_se(samples)
+    z = np.abs(mean - exact) / np.where(se > 0, se, np.inf)
     return float(np.max(z))
 
 
@@ -115,7 +127,9 @@ def within(name: str, statistic, bound, *, expected: str = "pass", reason: str =
     else:
         bound = float(bound)
     statistic = float(statistic)
-    return CheckResult(name, statistic, bound, _passes(statistic, bound), expected, reason, figure, predicted)
+    fields = (name, statistic, bound, _passes(statistic, bound), expected, reason, figure, predicted)
+    # A figure's claim is a Claim (the figures' spelling of CheckResult), a check's a CheckResult.
+    return (CheckResult if figure is None else Claim)._make(fields)
 
 
 def around(name: str, statistic, prediction: float, half_width: float, **kw) -> CheckResult:

@@ -54,5 +54,5 @@ def save(fig, name: str, out_dir: Path, data: dict, claims: list) -> None:
         fig.savefig(out_dir / f"{name}.png")
         fig.savefig(out_dir / f"{name}.pdf")
     plt.close(fig)
-    payload = {"data": jsonable(data), "claims": [c.to_dict() for c in claims]}
+    payload = {"data": jsonable(data), "claims": jsonable([c.to_dict() for c in claims])}  # bounds may be infinite
     (out_dir / f"{name}.json").write_text(json.dumps(payload, indent=1))

@@ -2,107 +2,114 @@
 
 Exact recursions and exact-in-distribution Monte Carlo for the theory of Smith et al. 2017,
 Seesaw (arXiv 2510.14717), functional scaling laws (arXiv 2509.19189, 2602.14208) and the
-critical batch size (arXiv 2410.05838, McCandlish et al. 2018).
+critical batch size (arXiv 2410.05838, McCandlish et al. 2018). The layers and where each
+concept lives: docs/architecture.md. ``__all__`` below is the user-facing API; the full API of
+a subpackage is under its name (``bt.fsl``, ``bt.moments``, ``bt.critical_batch``, ...).
 """
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
-from .divergence import DivergenceError as DivergenceError, DivergenceWarning as DivergenceWarning
-from .optimizers import (
-    Adam as Adam,
-    Momentum as Momentum,
-    NormalizedSGD as NormalizedSGD,
-    SGD as SGD,
-    SignSGD as SignSGD,
+from . import fsl, moments
+from .critical_batch import (
+    BudgetScaling,
+    LRSweep,
+    SeesawTracking,
+    Tradeoff,
+    TradeoffFit,
+    critical_batch_vs_budget,
+    fit_tradeoff,
+    greedy_schedules,
+    lr_sweep,
+    seesaw_pair,
+    seesaw_tracking,
+    stability_lr_grid,
+    tradeoff,
 )
-from .problem import Problem as Problem, excess_risk as excess_risk, power_law_problem as power_law_problem
-from .recursions import (
-    expected_grad_norm2 as expected_grad_norm2,
-    expected_risk as expected_risk,
-    make_risk_fn as make_risk_fn,
-    second_moments as second_moments,
+from .divergence import DivergenceError, DivergenceWarning
+from .fitting import PowerFit, fit_power, hitting_steps, parabolic_min
+from .fsl import (
+    calibrate_power_law,
+    catchup,
+    mode_sum_fsl,
+    optimal_batch_schedule,
+    optimal_two_stage,
+    power_law_fsl,
 )
-from .sampler import sample_gradient as sample_gradient, sample_gradient_explicit as sample_gradient_explicit
+from .gradient_noise import NoiseStats, gradient_covariance, noise_along, noise_stats, two_batch_estimates
+from .grid import run_grid_batched
+from .moments import expected_grad_norm2
+from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
+from .placement import Placement
+from .problem import Problem, excess_risk, power_law_problem
+from .quadrature import mode_sum, power_law_quadrature
+from .recursions import expected_risk, make_risk_fn, second_moments
+from .sampler import sample_gradient, sample_gradient_explicit
 from .schedules import (
-    Schedule as Schedule,
-    constant as constant,
-    cosine as cosine,
-    stack_schedules as stack_schedules,
-    step_decay as step_decay,
-)
-from .simulate import simulate as simulate
-# Equivalence engine: base LR schedules in samples, the (alpha, beta) transform, Theorem 1 phases.
-from .lr_schedules import (
-    LRSchedule as LRSchedule,
-    constant_lr as constant_lr,
-    exponential_lr as exponential_lr,
-    half_cosine_lr as half_cosine_lr,
-    linear_lr as linear_lr,
-    olmo_cosine_lr as olmo_cosine_lr,
-    quarter_cosine_lr as quarter_cosine_lr,
-    step_lr as step_lr,
-    wsd_lr as wsd_lr,
+    LRSchedule,
+    Schedule,
+    constant,
+    constant_lr,
+    cosine,
+    exponential_lr,
+    half_cosine_lr,
+    linear_lr,
+    olmo_cosine_lr,
+    quarter_cosine_lr,
+    stack_schedules,
+    step_decay,
+    step_lr,
+    wsd_lr,
 )
 from .seesaw import (
-    PhasedSchedule as PhasedSchedule,
-    RampAccounting as RampAccounting,
-    RampPlan as RampPlan,
-    RampRule as RampRule,
-    batch_ramp_rule as batch_ramp_rule,
-    lr_decay_rule as lr_decay_rule,
-    phase_end_risks as phase_end_risks,
-    phase_schedule as phase_schedule,
-    ramp_rule as ramp_rule,
-    ramp_schedule as ramp_schedule,
-    seesaw_rule as seesaw_rule,
-    warm_start_steps as warm_start_steps,
+    PhasedSchedule,
+    RampAccounting,
+    RampPlan,
+    RampRule,
+    batch_ramp_rule,
+    lr_decay_rule,
+    phase_end_risks,
+    phase_schedule,
+    ramp_rule,
+    ramp_schedule,
+    seesaw_rule,
+    warm_start_steps,
 )
-# Critical batch size and optimal LR (Time Transfer, McCandlish).
-from .gradient_noise import (
-    NoiseStats as NoiseStats,
-    gradient_covariance as gradient_covariance,
-    noise_along as noise_along,
-    noise_stats as noise_stats,
-    two_batch_estimates as two_batch_estimates,
-)
-from .critical_batch import (
-    BudgetScaling as BudgetScaling,
-    LRSweep as LRSweep,
-    PowerFit as PowerFit,
-    SeesawTracking as SeesawTracking,
-    Tradeoff as Tradeoff,
-    TradeoffFit as TradeoffFit,
-    critical_batch_vs_budget as critical_batch_vs_budget,
-    fit_power as fit_power,
-    fit_tradeoff as fit_tradeoff,
-    greedy_schedules as greedy_schedules,
-    hitting_steps as hitting_steps,
-    lr_sweep as lr_sweep,
-    seesaw_pair as seesaw_pair,
-    seesaw_tracking as seesaw_tracking,
-    stability_lr_grid as stability_lr_grid,
-    tradeoff as tradeoff,
-)
-# Performance and scale (issue 7): infinite-dimensional quadrature, sharded sweeps.
-from .quadrature import mode_sum as mode_sum, power_law_quadrature as power_law_quadrature
-from .grid import run_grid_batched as run_grid_batched
-from .sharding import (
-    device_mesh as device_mesh,
-    sharded_expected_risk as sharded_expected_risk,
-    sharded_simulate as sharded_simulate,
-)
-from .stability import is_stable as is_stable, stability_limit as stability_limit
+from .sharding import MeshPlacement, device_mesh, sharded_expected_risk, sharded_simulate
+from .simulate import simulate
+from .stability import is_stable, stability_limit
 
-# Functional scaling laws, optimal batch schedules, fast catch-up (the full API is bt.fsl.*).
-from . import fsl as fsl
-from .fsl import (
-    calibrate_power_law as calibrate_power_law,
-    catchup as catchup,
-    mode_sum_fsl as mode_sum_fsl,
-    optimal_batch_schedule as optimal_batch_schedule,
-    optimal_two_stage as optimal_two_stage,
-    power_law_fsl as power_law_fsl,
-)
+__all__ = [
+    # The problem and its schedules.
+    "Problem", "power_law_problem", "excess_risk", "power_law_quadrature", "mode_sum",
+    "Schedule", "constant", "cosine", "step_decay", "stack_schedules",
+    # Base learning-rate schedules as functions of samples (the converter's input).
+    "LRSchedule", "constant_lr", "step_lr", "exponential_lr", "linear_lr", "wsd_lr", "quarter_cosine_lr",
+    "half_cosine_lr", "olmo_cosine_lr",
+    # Optimizers (each with its optax transform and, where it exists, its exact recursion).
+    "Optimizer", "SGD", "Momentum", "NormalizedSGD", "Adam", "SignSGD",
+    # Engines: exact recursions, Monte Carlo, stability, gradient noise; placement over devices.
+    "expected_risk", "make_risk_fn", "second_moments", "expected_grad_norm2",
+    "simulate", "sample_gradient", "sample_gradient_explicit",
+    "stability_limit", "is_stable",
+    "NoiseStats", "noise_stats", "noise_along", "gradient_covariance", "two_batch_estimates",
+    "Placement", "MeshPlacement", "device_mesh", "sharded_expected_risk", "sharded_simulate",
+    "DivergenceError", "DivergenceWarning",
+    # The equivalence engine: ramp rules, the LR-schedule -> batch-ramp converter, Theorem 1 phases.
+    "RampRule", "ramp_rule", "lr_decay_rule", "batch_ramp_rule", "seesaw_rule",
+    "RampAccounting", "RampPlan", "ramp_schedule",
+    "PhasedSchedule", "phase_schedule", "warm_start_steps", "phase_end_risks",
+    # Critical batch size and the optimal learning rate; fitting utilities.
+    "PowerFit", "fit_power", "hitting_steps", "parabolic_min",
+    "Tradeoff", "TradeoffFit", "tradeoff", "fit_tradeoff", "greedy_schedules", "stability_lr_grid",
+    "BudgetScaling", "critical_batch_vs_budget", "LRSweep", "lr_sweep",
+    "SeesawTracking", "seesaw_tracking", "seesaw_pair",
+    # Functional scaling laws (the full API is bt.fsl).
+    "fsl", "power_law_fsl", "mode_sum_fsl", "calibrate_power_law", "optimal_batch_schedule",
+    "optimal_two_stage", "catchup",
+    # Sweeps; the recursion seam.
+    "run_grid_batched", "moments",
+]
 
 try:
     __version__ = _version("batchramp-theory")

@@ -7,7 +7,7 @@ Per-sample loss ``l = 1/2 (x^T w - y)^2`` with ``x ~ N(0, H)``, ``y = x^T theta*
     G     = E[g | w]      = H r
     Sigma = Cov(g | w)    = (r^T H r + sigma^2) H + H r r^T H
 
-(critical_batch_and_peers.md Part 1; functional_scaling_law.md "Noise structure",
+(docs/critical_batch.md, "1. Gradient-noise statistics (exact)"; docs/fsl.md, "Noise structure":
 Lemma 4.8 of arXiv 2509.19189 with ``2E = r^T H r``). McCandlish et al. 2018 (arXiv
 1812.06162, section 2) define, at an iterate ``w``,
 
@@ -23,7 +23,8 @@ needs only the exact per-mode second moments ``m_j(k) = E[r_j(k)^2]``
 The ratio of expectations is also the quantity that governs the *expected* one-step
 progress: for the quadratic loss McCandlish's second-order expansion of the one-step loss is
 exact, and averaging it over the iterate at a deterministic learning rate ``eta`` gives
-([derived]; the notes tag McCandlish's formulas [unverified], so we derive everything here)
+([derived]: McCandlish et al. state these formulas for a general model without proof
+for this setting, so we derive everything here; docs/critical_batch.md, "The papers' claims")
 
     E[E_{k+1}] - E[E_k] = -eta E|G|^2 + 1/2 eta^2 (E[G^T H G] + E[tr(H Sigma)] / B)
 
@@ -43,15 +44,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validation import as_float_array, check_scalar, record_index
 from .divergence import handle_divergence
-from .optimizers import SGD
+from .moments import mode_arrays, over_schedules, trajectory
+from .optimizers import SGD, recursion_for
 from .problem import Problem
-from .recursions import _check_recursion, _init_state, _problem_arrays, _problem_weights, _record_index, _second_moment, _step
 from .schedules import stack_schedules
-from ._validation import as_float_array, check_scalar
 
 __all__ = [
     "NoiseStats",
+    "stats_from_sums",
     "noise_stats",
     "noise_along",
     "gradient_covariance",
@@ -60,7 +62,9 @@ __all__ = [
 
 
 def _ratio(num, den):
-    """``num / den``; diverged entries (``inf / inf``) give ``nan``, silently."""
+    """``num / den``; diverged entries (``inf / inf``) give ``nan``, silently (NumPy or JAX arrays)."""
+    if isinstance(num, jax.Array) or isinstance(den, jax.Array):
+        return num / den
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.divide(num, den)
 
@@ -88,12 +92,12 @@ class NoiseStats(NamedTuple):
 
     @property
     def b_simple(self):
-        """``B_simple = E tr Sigma / E|G|^2`` (McCandlish et al. 2018, section 2; notes Part 2)."""
+        """``B_simple = E tr Sigma / E|G|^2`` (McCandlish et al. 2018, arXiv 1812.06162 section 2)."""
         return _ratio(self.trace_sigma, self.grad_norm2)
 
     @property
     def b_noise(self):
-        """``B_noise = E tr(H Sigma) / E[G^T H G]`` (McCandlish et al. 2018, section 2; notes Part 2)."""
+        """``B_noise = E tr(H Sigma) / E[G^T H G]`` (McCandlish et al. 2018, arXiv 1812.06162 section 2)."""
         return _ratio(self.trace_h_sigma, self.grad_hess_grad)
 
     @property
@@ -103,15 +107,16 @@ class NoiseStats(NamedTuple):
 
     def optimal_lr(self, batch):
         """``eta_opt(B) = eta_max / (1 + B_noise / B)``: the step maximising the expected decrease."""
-        return self.lr_max / (1.0 + self.b_noise / batch)
+        # Written as E|G|^2 / (E[G^T H G] + E tr(H Sigma) / B): the same value, one rounding fewer.
+        return _ratio(self.grad_norm2, self.grad_hess_grad + self.trace_h_sigma / batch)
 
     def expected_decrease(self, lr, batch):
         """Exact expected one-step risk decrease ``eta E|G|^2 - 1/2 eta^2 (E[G^T H G] + E tr(H Sigma)/B)``."""
         return lr * self.grad_norm2 - 0.5 * lr**2 * (self.grad_hess_grad + self.trace_h_sigma / batch)
 
 
-def _stats_from_sums(s1, s2, s3, lam, sigma, w=None):
-    """``NoiseStats`` from ``s_p = sum_j w_j lambda_j^p m_j`` (works on NumPy and JAX arrays).
+def stats_from_sums(s1, s2, s3, lam, sigma, w=None):
+    """``NoiseStats`` from ``s_p = sum_j w_j lambda_j^p m_j`` (works on NumPy and JAX arrays, also under jit).
 
     ``w``: mode weights of a quadrature problem (``None`` = 1), also in ``tr H^p = sum_j w_j lambda_j^p``.
     """
@@ -143,28 +148,23 @@ def noise_stats(problem: Problem, moments) -> NoiseStats:
         raise ValueError("moments must be non-negative (they are second moments)")
     sigma = float(problem.noise)
     w = problem.mode_weights
-    return _stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
-
-
-def _stats_trajectory(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
-    """One schedule: the sums ``sum w lambda^p m`` at steps ``0..K`` (``p = 1, 2, 3``), shape ``(3, K+1)``."""
-    state0 = _init_state(optimizer, theta)
-    wlam = lam if weights is None else weights * lam
-    pw = jnp.stack([wlam, wlam * lam, wlam * lam**2])
-
-    def body(state, inp):
-        coupling = wlam @ _second_moment(optimizer, state)
-        state, _ = _step(optimizer, state, coupling, inp[0], inp[1], lam, sigma, wlam)
-        return state, pw @ _second_moment(optimizer, state)
-
-    _, sums = jax.lax.scan(body, state0, (lr, batch))
-    return jnp.concatenate([(pw @ _second_moment(optimizer, state0))[:, None], sums.T], axis=1)
+    return stats_from_sums(m @ (w * lam), m @ (w * lam**2), m @ (w * lam**3), lam, sigma, problem.weights)
 
 
 @partial(jax.jit, static_argnames=("optimizer",))
-def _stats_stack(lam, theta, sigma, lr, batch, *, optimizer, weights=None):
-    fn = partial(_stats_trajectory, optimizer=optimizer, weights=weights)
-    return jax.vmap(fn, in_axes=(None, None, None, 0, 0))(lam, theta, sigma, lr, batch)
+def _stats_stack(modes, lr, batch, *, optimizer):
+    """The sums ``sum_j w_j lambda_j^p m_j`` (``p = 1, 2, 3``) at steps ``0..K``, shape ``(S, 3, K+1)``.
+
+    One pass of the seam's scan driver per schedule that keeps these three sums, not the
+    ``(K+1) x d`` moments.
+    """
+    rec = optimizer.recursion("moments")
+    pw = jnp.stack([modes.wlam, modes.wlam * modes.lam, modes.wlam * modes.lam**2])
+
+    def observe(state, coupling, m):
+        return pw @ rec.second_moment(state, m)
+
+    return over_schedules(lambda l, b: trajectory(rec, modes, l, b, observe).T, lr, batch)
 
 
 def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=None, on_divergence: str = "raise") -> NoiseStats:
@@ -196,22 +196,22 @@ def noise_along(problem: Problem, schedule, optimizer=SGD(), *, record_steps=Non
         >>> bool(st.b_noise[-1] > st.b_noise[0])   # the noise scale grows during training
         True
     """
-    _check_recursion(problem, optimizer)
+    recursion_for(optimizer, problem)
     lr, batch, steps, single = stack_schedules(schedule)
-    lam, theta, sigma = _problem_arrays(problem)
-    sums = np.asarray(_stats_stack(lam, theta, sigma, jnp.asarray(lr, lam.dtype), jnp.asarray(batch, lam.dtype),
-                                   optimizer=optimizer, weights=_problem_weights(problem)))
+    modes = mode_arrays(problem)
+    dt = modes.lam.dtype
+    sums = np.asarray(_stats_stack(modes, jnp.asarray(lr, dt), jnp.asarray(batch, dt), optimizer=optimizer))
     # Divergence is judged on the risk; the same steps of every field become inf.
     risk = handle_divergence(0.5 * sums[:, 0], steps, problem, on_divergence, what="expected risk")
     bad = ~np.isfinite(risk)
     sums = np.where(bad[:, None, :], np.inf, sums)
     if record_steps is not None:
-        sums = sums[..., _record_index(record_steps, lr.shape[1])]
+        sums = sums[..., record_index(record_steps, lr.shape[1])]
     if single:
         sums = sums[0]
     lam_np = np.asarray(problem.eigenvalues)
     with np.errstate(invalid="ignore"):
-        return _stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise), problem.weights)
+        return stats_from_sums(sums[..., 0, :], sums[..., 1, :], sums[..., 2, :], lam_np, float(problem.noise), problem.weights)
 
 
 def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +233,7 @@ def gradient_covariance(problem: Problem, w) -> tuple[np.ndarray, np.ndarray]:
 
 
 def two_batch_estimates(g_small, g_big, batch_small: float, batch_big: float) -> tuple[np.ndarray, np.ndarray]:
-    """McCandlish et al.'s unbiased estimators of ``|G|^2`` and ``tr Sigma`` (arXiv 1812.06162; notes Part 2).
+    """McCandlish et al.'s unbiased estimators of ``|G|^2`` and ``tr Sigma`` (arXiv 1812.06162, section 2 / App. A).
 
     From independent mini-batch gradients at the same iterate with batches
     ``B_small < B_big`` (last axis = parameters; ``E|g_B|^2 = |G|^2 + tr(Sigma)/B``):

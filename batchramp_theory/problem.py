@@ -6,7 +6,8 @@ and the excess risk is
 
     E(w) = 1/2 sum_j lambda_j (w_j - theta*_j)^2
 
-(functional_scaling_law.md section 1; Seesaw App. A includes the same 1/2).
+(FSL paper arXiv 2509.19189, section 2; Seesaw App. A includes the same 1/2; docs/fsl.md,
+"Model, capacity and source").
 
 A problem may carry per-mode ``weights`` (multiplicities, default 1): node ``j`` then stands
 for ``w_j`` modes sharing ``lambda_j`` and ``theta*_j``, and every sum over modes is weighted,
@@ -133,7 +134,7 @@ def power_law_problem(dim, capacity: float, source: float, noise: float = 1.0, *
     """The power-law task: ``lambda_j = j^-capacity`` and ``lambda_j theta_j^2 = j^-(source*capacity+1)``.
 
     ``theta_j = j^((capacity*(1-source)-1)/2)``, ``j = 1..dim``, with no extra normalisation
-    (functional_scaling_law.md section 1, Assumptions 2.3 and 2.5 of arXiv 2509.19189). In
+    (Assumptions 2.3 and 2.5 of arXiv 2509.19189; docs/fsl.md, "Model, capacity and source"). In
     the hard regime (``source < 1 - 1/capacity``) the target *grows* with ``j``.
 
     With ``quadrature=n`` the spectrum is represented by at most ``n`` weighted nodes

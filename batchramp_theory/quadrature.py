@@ -7,7 +7,8 @@ modes of a smooth function of the mode index,
 
 where the per-mode second moment ``m_j(k)`` depends on ``j`` only through ``lambda_j = j^-beta``
 and ``theta_j^2 = j^(beta(1-s)-1)``, both smooth in ``j``. :func:`power_law_quadrature` replaces
-the sum by ``sum_i w_i F_k(x_i)`` with three pieces (docs/performance.md, "Quadrature"):
+the sum by ``sum_i w_i F_k(x_i)`` with three pieces
+(docs/performance.md, "The infinite-dimensional limit: quadrature"):
 
 1. **Exact head.** Modes ``j = 1..J0`` are kept as they are (weight 1): there the spacing of the
    eigenvalues is coarse, and the top modes set the stability limit. The last three head weights

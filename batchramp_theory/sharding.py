@@ -25,16 +25,16 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
-from .divergence import handle_divergence
 from .optimizers import SGD
+from .placement import Placement
 from .problem import Problem
-from .recursions import _check_recursion, _problem_arrays, _problem_weights, _risk_stack, _select
-from .schedules import stack_schedules
-from .simulate import _run
+from .recursions import expected_risk
+from .simulate import simulate
 
-__all__ = ["device_mesh", "sharded_expected_risk", "sharded_simulate", "AXIS"]
+__all__ = ["device_mesh", "MeshPlacement", "sharded_expected_risk", "sharded_simulate", "AXIS"]
 
 AXIS = "grid"
 
@@ -65,11 +65,27 @@ def _fetch(x: jax.Array) -> np.ndarray:
     return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
 
-def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
-    """Pad the leading axis to ``rows`` by repeating row 0 (padded rows are computed and dropped)."""
-    if rows == a.shape[0]:
-        return a
-    return np.concatenate([a, np.repeat(a[:1], rows - a.shape[0], axis=0)])
+class MeshPlacement(Placement):
+    """Placement over a 1-d device mesh: the engine's parallel axis (schedules or runs) is split
+    along the mesh axis ``"grid"`` with a :class:`~jax.sharding.NamedSharding`; everything else
+    is replicated (:mod:`batchramp_theory.placement`)."""
+
+    def __init__(self, mesh: Mesh):
+        self.mesh = mesh
+        self.shards = mesh.size
+
+    def shard(self, x, axis: int):
+        if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+            impl = jax.random.key_impl(x)
+            data = np.asarray(jax.random.key_data(x))
+            return jax.random.wrap_key_data(_global(self.mesh, data, axis), impl=impl)
+        return _global(self.mesh, np.asarray(x), axis)
+
+    def replicate(self, tree):
+        return jax.tree_util.tree_map(lambda a: _global(self.mesh, np.asarray(a), None), tree)
+
+    def fetch(self, x) -> np.ndarray:
+        return _fetch(x)
 
 
 def sharded_expected_risk(problem: Problem, schedules, optimizer=SGD(), *, record_steps=None,
@@ -88,40 +104,9 @@ def sharded_expected_risk(problem: Problem, schedules, optimizer=SGD(), *, recor
         >>> bt.sharded_expected_risk(p, grid).shape
         (3, 101)
     """
-    _check_recursion(problem, optimizer)
     mesh = device_mesh() if mesh is None else mesh
-    lr, batch, steps, single = stack_schedules(schedules)
-    n_sched, kmax = lr.shape
-    rows = -(-n_sched // mesh.size) * mesh.size
-    lam, theta, sigma = _problem_arrays(problem)
-    dt = lam.dtype
-    rep = lambda a: None if a is None else _global(mesh, np.asarray(a), None)  # noqa: E731
-    risk, _ = _risk_stack(
-        rep(lam), rep(theta), rep(sigma),
-        _global(mesh, _pad_rows(lr, rows).astype(dt), 0), _global(mesh, _pad_rows(batch, rows).astype(dt), 0),
-        optimizer=optimizer, weights=rep(_problem_weights(problem)),
-    )
-    risk = _fetch(risk)[:n_sched]
-    risk = handle_divergence(risk, steps, problem, on_divergence, what="expected risk")
-    return _select(risk, record_steps, kmax, single)
-
-
-class _RunsSharding:
-    """Placement for the simulator: the runs axis sharded over ``mesh``."""
-
-    def __init__(self, mesh: Mesh):
-        self.mesh = mesh
-        self.shards = mesh.size
-
-    def runs(self, x, axis: int):
-        if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
-            impl = jax.random.key_impl(x)
-            data = np.asarray(jax.random.key_data(x))
-            return jax.random.wrap_key_data(_global(self.mesh, data, axis), impl=impl)
-        return _global(self.mesh, np.asarray(x), axis)
-
-    def fetch(self, x) -> np.ndarray:
-        return _fetch(x)
+    return expected_risk(problem, schedules, optimizer, record_steps=record_steps, on_divergence=on_divergence,
+                         placement=MeshPlacement(mesh))
 
 
 def sharded_simulate(problem: Problem, schedule, optimizer=SGD(), num_runs: int = 1, seed=0, *,
@@ -142,8 +127,8 @@ def sharded_simulate(problem: Problem, schedule, optimizer=SGD(), num_runs: int 
         (8, 101)
     """
     mesh = device_mesh() if mesh is None else mesh
-    return _run(
+    return simulate(
         problem, schedule, optimizer, num_runs, seed, record_steps=record_steps, sampler=sampler,
         features=features, chunk_size=chunk_size, progress=progress, on_divergence=on_divergence,
-        placement=_RunsSharding(mesh),
+        placement=MeshPlacement(mesh),
     )

@@ -20,13 +20,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validation import check_int, record_index
 from .divergence import handle_divergence
-from .optimizers import NormalizedSGD, SGD, gradient_scale, validate_for_problem
+from .moments import mode_arrays
+from .optimizers import SGD, validate_for_problem
+from .placement import LOCAL, pad_rows
 from .problem import Problem
-from .recursions import _problem_arrays, _record_index, gradient_multipliers
+from .recursions import gradient_multipliers
 from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, split_step_key
 from .schedules import stack_schedules
-from ._validation import check_int
 
 __all__ = ["simulate"]
 
@@ -83,14 +85,14 @@ def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optim
             delta, state, unorm2 = carry
             key, lr_k, b_k, mult_k, extra = inp
             g = draw(key, delta, b_k, extra, unorm2)
-            g = g * gradient_scale(optimizer, g, delta, lam, sigma, b_k, mult_k)
+            g = g * optimizer.gradient_scale(g, delta, lam, sigma, b_k, mult_k)
             upd, state = tx.update(g, state)
             delta = delta - lr_k * upd
             unorm2 = jnp.sum(lam * (delta * delta))
             return (delta, state, unorm2), 0.5 * unorm2
 
         carry0 = (delta, state, jnp.sum(lam * (delta * delta)))
-        (delta, state, _), risks = jax.lax.scan(body, carry0, (keys, lr_s, b_s, mult_s, gram_sr), unroll=int(__import__("os").environ.get("UNR", "1")))
+        (delta, state, _), risks = jax.lax.scan(body, carry0, (keys, lr_s, b_s, mult_s, gram_sr))
         return delta, state, risks
 
     over_runs = jax.vmap(one_run, in_axes=(0, 0, 0, None, None, None, 0))
@@ -151,6 +153,7 @@ def simulate(
     chunk_size: int | None = None,
     progress: bool = False,
     on_divergence: str = "raise",
+    placement=None,
 ):
     """Monte Carlo excess risk of ``num_runs`` independent runs, at steps ``0..K``.
 
@@ -169,10 +172,12 @@ def simulate(
         progress: show a progress bar over chunks.
         on_divergence: ``"raise"`` (default, :class:`DivergenceError` with the step) or
             ``"inf"`` (diverged runs read ``inf`` from that step on, with a warning).
+        placement: where the runs axis is computed (:mod:`batchramp_theory.placement`; default:
+            JAX's default device). :func:`batchramp_theory.sharded_simulate` passes a device mesh.
 
     Returns:
         ``(num_runs, K+1)`` for one schedule, ``(S, num_runs, K_max+1)`` for a sequence (or the
-        recorded steps only).
+        recorded steps only), in JAX's default float dtype (float32 unless x64 is enabled).
 
     Examples:
         >>> import batchramp_theory as bt
@@ -181,37 +186,6 @@ def simulate(
         >>> r.shape
         (8, 101)
     """
-    return _run(
-        problem, schedule, optimizer, num_runs, seed, record_steps=record_steps, sampler=sampler,
-        features=features, chunk_size=chunk_size, progress=progress, on_divergence=on_divergence,
-        placement=_LOCAL,
-    )
-
-
-class _Local:
-    """Where the simulator's arrays live: by default on JAX's default device.
-
-    :mod:`batchramp_theory.sharding` supplies a placement that shards the runs axis over a
-    mesh of devices; the simulation code is the same.
-    """
-
-    shards = 1
-
-    def runs(self, x, axis: int):
-        """Place ``x`` whose axis ``axis`` is the (padded) runs axis."""
-        return x
-
-    def fetch(self, x) -> np.ndarray:
-        """Bring a (possibly sharded) result to the host."""
-        return np.asarray(x)
-
-
-_LOCAL = _Local()
-
-
-def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler, features, chunk_size,
-         progress, on_divergence, placement):
-    """The body of :func:`simulate`, with a placement of the runs axis (sharding hook)."""
     validate_for_problem(optimizer, problem)
     if getattr(problem, "weights", None) is not None:
         raise ValueError(
@@ -227,11 +201,13 @@ def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler,
     key = _as_key(seed)
     lr, batch, steps, single = stack_schedules(schedule)
     n_sched, kmax = lr.shape
-    rec = np.arange(kmax + 1) if record_steps is None else _record_index(record_steps, kmax)
-    lam, theta, sigma = _problem_arrays(problem)
+    rec = np.arange(kmax + 1) if record_steps is None else record_index(record_steps, kmax)
+    placement = LOCAL if placement is None else placement
+    modes = mode_arrays(problem)
+    lam, theta, sigma = modes.lam, modes.theta, modes.sigma
     dt = lam.dtype
 
-    if isinstance(optimizer, NormalizedSGD) and optimizer.normalizer == "expected":
+    if optimizer.multiplier_from_recursion:
         # The deterministic normaliser E|g|^2 is a functional of the exact second moments.
         mult = np.asarray(gradient_multipliers(problem, lr, batch, optimizer))
     else:
@@ -240,7 +216,7 @@ def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler,
     # Runs padded to a multiple of the number of shards; the padded runs repeat run 0's key
     # and are dropped. Run i always uses split(key, num_runs)[i], so results do not depend on
     # the padding.
-    runs_p = -(-num_runs // placement.shards) * placement.shards
+    runs_p = placement.padded(num_runs)
     if chunk_size is None:
         chunk_size = int(np.clip(_CHUNK_BUDGET // (n_sched * runs_p), 16, 8192))
     chunk_size = min(check_int("chunk_size", chunk_size, low=1), kmax)
@@ -250,18 +226,15 @@ def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler,
     batch_p = np.pad(batch, ((0, 0), (0, pad)), constant_values=1)
     mult_p = np.pad(mult, ((0, 0), (0, pad)))
 
-    run_keys = jax.random.split(key, num_runs)
-    if runs_p > num_runs:
-        run_keys = jnp.concatenate([run_keys, jnp.broadcast_to(run_keys[:1], (runs_p - num_runs,))])
-    run_keys = placement.runs(run_keys, 0)
-    delta = placement.runs(jnp.broadcast_to(-theta, (n_sched, runs_p, theta.shape[0])), 1)
+    run_keys = placement.shard(pad_rows(jax.random.split(key, num_runs), runs_p), 0)
+    delta = placement.shard(jnp.broadcast_to(-theta, (n_sched, runs_p, theta.shape[0])), 1)
     state0 = optimizer.transform().init(jnp.zeros_like(theta))
     opt_state = jax.tree_util.tree_map(
-        lambda x: placement.runs(jnp.broadcast_to(x, (n_sched, runs_p) + jnp.shape(x)), 1), state0
+        lambda x: placement.shard(jnp.broadcast_to(x, (n_sched, runs_p) + jnp.shape(x)), 1), state0
     )
     max_batch = int(batch.max()) if sampler == "explicit" else 0
 
-    out = np.empty((n_sched, num_runs, rec.size))
+    out = np.empty((n_sched, num_runs, rec.size), dtype=dt)
     out[..., rec == 0] = problem.initial_risk
     bar = _progress_bar(n_chunks) if progress else None
     try:
@@ -289,7 +262,7 @@ def _run(problem, schedule, optimizer, num_runs, seed, *, record_steps, sampler,
 
 
 def _progress_bar(total: int):
-    from rich.progress import BarColumn, Progress, TimeRemainingColumn, MofNCompleteColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     prog = Progress("simulate", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
     prog.start()

@@ -88,7 +88,7 @@ def render() -> str:
         "Generated from the docstrings by `python docs/gen_api.py` (a test keeps it current).",
         "Import as `import batchramp_theory as bt`; the functional-scaling-law API is `bt.fsl`",
         "(its most used names are also re-exported as `bt.*` and documented there once).",
-        "Theory and formulas: [theory.md](theory.md).",
+        "Theory and formulas: [theory.md](theory.md); how the package is organised: [architecture.md](architecture.md).",
         "",
         "| module | names |",
         "|---|---|",

@@ -181,7 +181,7 @@ assert dev_sgd_rule > 0.2, dev_sgd_rule    # negative control: (1, 2) is on the 
   `sigma sqrt(tr H / B)`, `bt.NormalizedSGD("variance")`, Seesaw eq. 7) the run is plain SGD with
   that growing rate, so it tracks LR decay until the rate passes the stability limit
   (`bt.stability_limit`) and then diverges. The exact normaliser grows with the risk and only lets
-  it drift (the `(1, 4)` row above; Seesaw pitfall P8).
+  it drift (the `(1, 4)` row above; `docs/equivalence.md`, "P8: what divergence means").
 """),
     code(r"""
 eff = 0.3                                           # effective lr 0.3 / tr H: reaches the limit within a few phases
@@ -350,8 +350,8 @@ Theory: `docs/theory.md`, details in `docs/fsl.md`. `QUICK = True` keeps the siz
 ## 1. The FSL against the exact risk: cosine, WSD, cyclic
 
 Task: `lambda_j = j^-beta`, `lambda_j theta_j^2 = j^-(s beta + 1)`. With `gamma(t) = eta / B`
-(per-step noise weight `eta_i^2 / B_i`), **Theorem 4.2** (hard regime; notes
-`functional_scaling_law.md` section 2.2, physical-time form B.1):
+(per-step noise weight `eta_i^2 / B_i`), **Theorem 4.2** of the FSL paper (hard regime;
+physical-time form B.1; `docs/fsl.md`, "The functional scaling law (Theorem 4.2)"):
 
     E[R(T)] - sigma^2/2  ~  c1 e(T) + int_0^T K(T - z) (c2 e(z) + c3 sigma^2) gamma(z) dz,
     e(t) = (1 + t)^-s,   K(t) = (1 + t)^-(2 - 1/beta).
@@ -392,7 +392,7 @@ axes[0].legend(fontsize=7);
 # 5%: the checks' band for hard tasks (s = 0.5 < 1 - 1/beta = 0.75 here)
 assert all(e_pl <= 0.05 and e_ms <= 0.05 for e_pl, e_ms in errors.values()), errors
 # Negative controls: calibrate and transfer the same way with a wrong ingredient.
-#  - noise weight lr/B instead of lr^2/B (a common bug, notes pitfall 8(i).2): a calibration absorbs a
+#  - noise weight lr/B instead of lr^2/B (a common bug: docs/fsl.md, "Noise weight per step"): a calibration absorbs a
 #    constant factor, so it shows only where lr moves fast in intrinsic time (the cyclic troughs);
 #  - the kernel's tail exponent 1 - 1/beta instead of 2 - 1/beta: wrong everywhere.
 calib_risk = bt.expected_risk(p, calib)
@@ -416,7 +416,7 @@ schedule, order)` sums the higher orders (`docs/fsl.md` section 2.6).
 
 With a constant learning rate `eta` and a data budget `int b(t) dt = eta D`, the FSL loss
 `c1 (1 + T)^-s + c3 eta sigma^2 int_0^T K(T - t) / b(t) dt` is minimised by (Cauchy-Schwarz; BSS
-paper Theorem 3.1, notes section 3.2)
+paper "Theorem 3.1"; `docs/fsl.md`, "Optimal batch schedule")
 
     b*(t) = clip(c (T - t + 1)^(1/(2 beta) - 1), b_min, b_max),
 
@@ -483,7 +483,7 @@ for name, (s_t, b_t) in tasks.items():
 
 Switch from batch `B1` to `B2` at step `k0` (intrinsic time `tau0 = eta k0`) at constant `eta` and
 compare with the constant-`B2` run at **equal steps**: only the noise injected before the switch
-differs, and the FSL says the gap decays as (notes section 4.2)
+differs, and the FSL says the gap decays as (`docs/fsl.md`, "Fast catch-up")
 
     gap(Delta) ~ C G(Delta),   G(Delta) = (1 + Delta)^-(1 - 1/beta) - (1 + tau0 + Delta)^-(1 - 1/beta),
     C ~ eta sigma^2 (1/B1 - 1/B2) / (1 - 1/beta).
@@ -522,8 +522,8 @@ assert gone >= 0.5           # sudden drop
     md(r"""
 ## 4. Late versus early switch at equal data
 
-A two-stage schedule `B1 -> B2` after `P` of the `D` samples. The FSL two-stage loss (notes
-section 3.3) puts the optimal switch at `P* = 0` for easy tasks (use the large batch from the
+A two-stage schedule `B1 -> B2` after `P` of the `D` samples. The FSL two-stage loss (`docs/fsl.md`,
+"Two-stage switch") puts the optimal switch at `P* = 0` for easy tasks (use the large batch from the
 start) and **late** for hard tasks, with `D - P* ~ D^((1 + s) / (2 - 1/beta))`. The exact final risk
 against the switch point (one vmapped call over all switch points) shows the same.
 """),

@@ -1,4 +1,4 @@
-"""Critical batch, trade-off fits, optimal-LR sweeps and Seesaw tracking (critical_batch.py)."""
+"""Critical batch, trade-off fits, optimal-LR sweeps and Seesaw tracking (the critical_batch package, fitting.py)."""
 
 import json
 
@@ -59,6 +59,35 @@ def test_fit_power_exact():
     assert abs(f.slope - 0.42) < 1e-12 and abs(np.exp(f.intercept) - 3) < 1e-10 and f.slope_stderr < 1e-10
     with pytest.raises(ValueError, match="positive"):
         bt.fit_power([1, 2], [1, -1])
+
+
+def test_parabolic_min_exact_on_a_parabola_and_edges():
+    from batchramp_theory.fitting import parabolic_min
+
+    x = np.linspace(-1, 1, 9)
+    xs, ys, curv, i, edge = parabolic_min(x, 3 * (x - 0.1) ** 2 + 2)
+    np.testing.assert_allclose([xs, ys, curv], [0.1, 2.0, 6.0], rtol=1e-12)
+    assert (i, edge) == (4, False)
+    # least squares over 5 points is exact on a parabola too
+    np.testing.assert_allclose(parabolic_min(x, 3 * (x - 0.1) ** 2 + 2, width=2)[:3], [0.1, 2.0, 6.0], rtol=1e-12)
+    # minimum at the grid edge, or a non-finite neighbour: the grid point, no curvature
+    xs, ys, curv, i, edge = parabolic_min(x, x)
+    assert (xs, ys, i, edge) == (-1.0, -1.0, 0, True) and np.isnan(curv)
+    assert parabolic_min(x, np.where(x > 0.3, np.inf, -x))[4]
+
+
+def test_old_module_paths_still_import():
+    # critical_batch.py and seesaw.py became packages: every old name imports from the old path.
+    import batchramp_theory.critical_batch as cb
+    import batchramp_theory.seesaw as ss
+
+    for mod in (cb, ss):
+        for name in mod.__all__:
+            assert getattr(mod, name) is getattr(bt, name, getattr(mod, name))
+    from batchramp_theory.critical_batch import fit_power, hitting_steps, seesaw_pair, stability_lr_grid  # noqa: F401
+    from batchramp_theory.seesaw import LINES, phase_schedule, ramp_rule  # noqa: F401
+
+    assert bt.fit_power is bt.fitting.fit_power and bt.hitting_steps is bt.fitting.hitting_steps
 
 
 # ---------------------------------------------------------------- greedy (McCandlish) steps
@@ -125,7 +154,7 @@ def test_critical_batch_grows_with_budget_sublinearly():
 @pytest.mark.slow
 def test_lr_sweep_sgd_optimum_is_a_stationary_point():
     """The parabolic eta* agrees with the exact derivative: d ln E / d ln eta = 0 there."""
-    sw = bt.lr_sweep(P, [2, 32], 1024)
+    sw = bt.lr_sweep(P, [2, 32], budget=1024)
     f = bt.make_risk_fn(P)
     for i, b in enumerate([2, 32]):
         k = 1024 // b
@@ -157,6 +186,16 @@ def test_lr_sweep_rules_and_sensitivity_definitions():
     np.testing.assert_array_equal(sgd.samples, (8192 // BATCHES) * BATCHES)
 
 
+def test_lr_sweep_budget_keyword_and_deprecated_samples():
+    new = bt.lr_sweep(P, [2, 8], budget=512, lrs=np.geomspace(0.05, 1.0, 7))
+    with pytest.warns(DeprecationWarning, match="'samples' is deprecated; use 'budget'"):
+        old = bt.lr_sweep(P, [2, 8], samples=512, lrs=np.geomspace(0.05, 1.0, 7))
+    np.testing.assert_array_equal(old.loss, new.loss)
+    np.testing.assert_array_equal(old.best_lr, new.best_lr)
+    with pytest.raises(ValueError, match="exactly one of budget"):
+        bt.lr_sweep(P, [2, 8])
+
+
 @pytest.mark.slow
 def test_lr_sweep_adam_monte_carlo_is_seeded():
     p = bt.power_law_problem(8, 2.0, 0.5, noise=0.5)
@@ -174,6 +213,40 @@ def test_lr_sweep_adam_monte_carlo_is_seeded():
 # ---------------------------------------------------------------- Seesaw
 
 
+def _seesaw_pair_reference(lr, batch, phases, phase_samples, f=2**-0.5, warmup_samples=0):
+    """The pre-refactor seesaw_pair, from constant pieces (the deprecated wrapper must match it)."""
+    warm = [bt.constant(lr, batch, warmup_samples // batch)] if warmup_samples else []
+    base = bt.Schedule.concatenate(warm + [bt.constant(lr * 2.0**-i, batch, phase_samples // batch) for i in range(phases)])
+    see = bt.Schedule.concatenate(
+        warm + [bt.constant(lr * f**i, batch * 2**i, phase_samples // (batch * 2**i)) for i in range(phases)]
+    )
+    return base, see
+
+
+@pytest.mark.parametrize(
+    "args, kw",
+    [
+        ((0.2, 2, 3, 64), dict(warmup_samples=32)),
+        ((0.3, 1, 4, 8192), {}),  # the critical_batch.seesaw check's shape
+        ((0.1, 4, 2, 64), dict(ramp_lr_factor=1.0, warmup_samples=8)),
+        ((0.1, 1, 7, 640), dict(ramp_lr_factor=0.6)),
+    ],
+)
+def test_seesaw_pair_is_a_thin_wrapper_of_phase_schedule(args, kw):
+    with pytest.warns(DeprecationWarning, match="seesaw_pair"):
+        base, see = bt.seesaw_pair(*args, **kw)
+    f = kw.pop("ramp_lr_factor", 2**-0.5)
+    ref_base, ref_see = _seesaw_pair_reference(*args, f=f, **kw)
+    np.testing.assert_array_equal(base.lr, ref_base.lr)
+    np.testing.assert_array_equal(base.batch, ref_base.batch)
+    np.testing.assert_array_equal(see.batch, ref_see.batch)
+    # lr f^i against lr (1/f)^-i: equal to the last bit for the first phases, within 2 ulp after
+    np.testing.assert_allclose(see.lr, ref_see.lr, rtol=4.5e-16, atol=0)
+    if args[2] <= 4:
+        np.testing.assert_array_equal(see.lr, ref_see.lr)
+
+
+@pytest.mark.filterwarnings("ignore:seesaw_pair:DeprecationWarning")
 def test_seesaw_pair_equal_samples_per_phase():
     base, see = bt.seesaw_pair(0.2, 2, phases=3, phase_samples=64, warmup_samples=32)
     assert base.samples == see.samples == 32 + 3 * 64
@@ -190,8 +263,14 @@ def test_seesaw_tracks_at_small_batch_and_the_sgd_rule_does_not():
     res = bt.seesaw_tracking(P, [1, 2, 64], **kw)
     assert res.max_ratio[0] < 1.05
     assert res.max_ratio[-1] > res.max_ratio[0]
-    sgd_rule = bt.seesaw_tracking(P, [1], ramp_lr_factor=1.0, **kw)
+    sgd_rule = bt.seesaw_tracking(P, [1], lr_factor=1.0, **kw)
     assert sgd_rule.max_ratio[0] > 1.2
+    # the deprecated ramp_lr_factor is the inverse of lr_factor
+    with pytest.warns(DeprecationWarning, match="ramp_lr_factor"):
+        old = bt.seesaw_tracking(P, [1], ramp_lr_factor=1.0, **kw)
+    np.testing.assert_array_equal(old.max_ratio, sgd_rule.max_ratio)
+    with pytest.raises(TypeError, match="both"):
+        bt.seesaw_tracking(P, [1], ramp_lr_factor=1.0, lr_factor=1.0, **kw)
 
 
 # ---------------------------------------------------------------- CLI

@@ -1,5 +1,6 @@
 """The documentation is current: docs/api.md matches the docstrings, every public name has a
-non-empty section there, docs/index.md lists every page, and relative links resolve."""
+non-empty section there, docs/index.md lists every page, relative links resolve, and (repository-wide)
+no file cites reference notes that live outside the repository."""
 
 import importlib.util
 import inspect
@@ -9,7 +10,8 @@ from pathlib import Path
 import batchramp_theory as bt
 from batchramp_theory import fsl
 
-DOCS = Path(__file__).parents[1] / "docs"
+ROOT = Path(__file__).parents[1]
+DOCS = ROOT / "docs"
 
 
 def _gen_api():
@@ -73,3 +75,68 @@ def test_relative_links_resolve():
             if not (page.parent / target).exists():
                 broken.append(f"{page.name}: {target}")
     assert not broken, f"broken relative links: {broken}"
+
+
+# Notes outside the repository that the code once cited (this file, which names them, is skipped).
+_OUTSIDE_NOTES = ["functional_scaling_law.md", "seesaw.md", "critical_batch_and_peers.md"]
+_OUTSIDE_PATHS = ["../shared", "shared/reference"]
+# A bare "seesaw.md" could end another file's name: match the note names only as whole names.
+_CITATION = re.compile("|".join([rf"(?<![\w/.-]){re.escape(n)}" for n in _OUTSIDE_NOTES] + [re.escape(p) for p in _OUTSIDE_PATHS]))
+# Section references that only make sense inside those notes ("pitfall 8(i).2", "notes Part 1", "notes §2.5").
+_NOTE_SECTIONS = re.compile(r"pitfall 8\(|notes'? (Part \d|§|section \d)")
+_SKIP_DIRS = {"__pycache__", "node_modules", "build", "dist", "figures_out", "sweep_out"}
+
+
+def _repository_files():
+    for path in ROOT.rglob("*"):
+        rel = path.relative_to(ROOT)
+        if any(part.startswith(".") or part in _SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+            continue
+        if path.is_file() and path.suffix in {".py", ".md", ".ipynb", ".toml"} and path.resolve() != Path(__file__).resolve():
+            yield rel, path
+
+
+def test_repository_cites_no_outside_notes():
+    """REPOSITORY-WIDE GUARD (not only docs/): no .py, .md, .ipynb or .toml file anywhere in the repository
+    cites the reference notes kept outside it, or a path into ``../shared``. A reader of the code cannot
+    follow such a citation: cite the paper's equation or section, or a page under docs/ (``docs/fsl.md``,
+    ``docs/equivalence.md``, ``docs/critical_batch.md``, ``docs/recursions.md``) and its heading."""
+    hits = []
+    for rel, path in _repository_files():
+        for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for pattern in (_CITATION, _NOTE_SECTIONS):
+                if m := pattern.search(line):
+                    hits.append(f"{rel}:{lineno}: {m.group(0)}")
+    assert not hits, "citations of notes outside the repository:\n" + "\n".join(hits)
+
+
+# `docs/PAGE.md, "Heading"` (also with backticks, single quotes or a semicolon before the heading).
+_HEADING_CITATION = re.compile(r"docs/([\w.-]+\.md)`?,\s*(?:section\s+)?[\"']([^\"'\n]+)[\"']")
+
+
+def _headings(page: Path) -> list[str]:
+    """Heading texts of a page, each with and without its leading section number ("2.2 ", "1. ")."""
+    out = []
+    for line in page.read_text().splitlines():
+        if line.startswith("#"):
+            text = line.lstrip("#").strip()
+            out += [text, re.sub(r"^\d+(\.\d+)*\.?\s+", "", text)]
+    return out
+
+
+def test_cited_doc_headings_exist():
+    """Every ``docs/PAGE.md, "Heading"`` citation in the repository names an existing page and a heading of it
+    (the cited text is the heading, or its start: ``"Finite-mode profiles"`` cites
+    ``### Finite-mode profiles (Theorems 4.3-4.6)``)."""
+    missing = []
+    for rel, path in _repository_files():
+        if rel.parts[0] == "docs" and rel.name == "api.md":
+            continue  # generated from the docstrings, which are scanned themselves
+        for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for page, heading in _HEADING_CITATION.findall(line):
+                target = DOCS / page
+                if not target.exists():
+                    missing.append(f"{rel}:{lineno}: no page docs/{page}")
+                elif not any(h.startswith(heading.strip()) for h in _headings(target)):
+                    missing.append(f"{rel}:{lineno}: docs/{page} has no heading {heading!r}")
+    assert not missing, "citations of missing docs headings:\n" + "\n".join(missing)

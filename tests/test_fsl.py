@@ -180,3 +180,44 @@ def test_bad_input():
         fsl.cyclic(0.1, 1, 10, period=1)
     with pytest.raises(ValueError, match="single Schedule"):
         fsl.calibrate_power_law([s], np.ones(11), source=0.5, capacity=2.0, noise=1.0)
+
+
+def test_power_law_grid_matches_single_pairs():
+    """One vmapped scan over (tau_e, tau_K) pairs gives the terms of power_law_fsl for each pair."""
+    from batchramp_theory.fsl import calculator
+
+    sched = _schedules()[2]
+    pairs = np.array([(0.25, 1.0), (1.0, 0.125), (2.0, 4.0)])
+    grid = calculator.power_law_fsl_grid(sched, pairs, source=0.4, capacity=2.0, noise=0.7)
+    assert grid.signal.shape == (3, sched.steps + 1)
+    for i, (te, tk) in enumerate(pairs):
+        one = fsl.power_law_fsl(sched, source=0.4, capacity=2.0, noise=0.7, time_scales=(te, tk))
+        for a, b in zip(grid[:4], one[:4]):
+            np.testing.assert_allclose(a[i], b, rtol=1e-10, atol=1e-300)
+    with pytest.raises(ValueError, match="time_scales"):
+        calculator.power_law_fsl_grid(sched, [1.0, 2.0], source=0.4, capacity=2.0, noise=0.7)
+
+
+def test_discrete_propagator_is_the_sgd_factor():
+    from batchramp_theory.fsl.kernels import mode_propagator
+    from batchramp_theory.moments import sgd_factor
+
+    lam = np.array([1.0, 0.25, 1e-3])
+    q = np.asarray(mode_propagator(lam, continuous=False)(0.3, 4.0))
+    np.testing.assert_array_equal(q, np.asarray(sgd_factor(0.3, lam, 4.0)))
+    np.testing.assert_allclose(q, (1 - 0.3 * lam) ** 2 + 0.3**2 * lam**2 / 4.0, rtol=1e-14)
+
+
+def test_names_importable_from_old_module_paths():
+    """The split kept every public name where it was: bt.fsl.*, fsl.calculator, fsl.optimal."""
+    from batchramp_theory import batch_schedule_search as bss
+    from batchramp_theory.fsl import calculator, calibration, kernels, optimal
+
+    for name in ("SumOfExponentials", "power_law_soe", "noise_weights"):
+        assert getattr(calculator, name) is getattr(kernels, name) is getattr(fsl, name)
+    for name in ("FSLFit", "PowerLawFit", "calibrate", "calibrate_power_law", "relative_error", "DEFAULT_TIME_SCALES"):
+        assert getattr(calculator, name) is getattr(calibration, name)
+    for name in ("numerical_optimal_batch", "NumericalOptimum", "round_batches", "schedule_from_batches"):
+        assert getattr(optimal, name) is getattr(bss, name) is getattr(fsl, name)
+    with pytest.raises(AttributeError):
+        calculator.no_such_name  # noqa: B018

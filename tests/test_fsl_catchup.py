@@ -23,7 +23,7 @@ def test_catchup_exact_curves():
     np.testing.assert_allclose(c.gap, c.switched - c.large, rtol=1e-15)
     assert c.gap[0] == pytest.approx(c.gap0, rel=1e-12)  # before the first large-batch step nothing changed
     assert np.all(np.diff(c.gap) < 0) and np.all(c.gap > 0)  # monotone merge from above
-    assert c.flatness((30.0, 300.0)) < 0.05  # gap / G(Delta) is flat (notes: 0.0717 -> 0.0706)
+    assert c.flatness((30.0, 300.0)) < 0.05  # gap / G(Delta) is flat (docs/fsl.md, 'Fast catch-up')
     assert 1 - c.remaining(1.0) > 0.5  # sudden drop
     assert fsl.catchup_time(c.delta, c.gap, c.large, 0.5) < fsl.catchup_time(c.delta, c.gap, c.large, 0.1)
 

@@ -8,7 +8,7 @@ from scipy.optimize import minimize
 import batchramp_theory as bt
 from batchramp_theory import fsl
 from batchramp_theory.checks.fsl import EXPONENT_BAND, optimal_scaling
-from batchramp_theory.fsl.optimal import _solve_c
+from batchramp_theory.fsl.optimal import budget_profile
 
 
 def _noise_integral(pb, opt):
@@ -39,7 +39,7 @@ def test_closed_form_beats_numerical_profiles_at_fixed_horizon():
     """For fixed T the clipped sqrt(K) profile is the KKT optimum: a numerical search over 30 free cells cannot beat it."""
     pb = fsl.batch_problem(source=0.3, capacity=2.0, budget=3e3, noise=1.0, lr=1.0, b_min=1.0)
     T = 800.0
-    prof = _solve_c(pb, T)
+    prof = budget_profile(pb, T)
     closed = pb.lr * pb.noise**2 * prof.noise
     edges = np.sort(T - np.concatenate([[0.0], np.geomspace(0.05, T, 30)]))  # 30 cells refining toward t = T, where K lives
     p, tk = pb.kernel_exponent, pb.tau_kernel
@@ -68,7 +68,7 @@ def test_optimal_horizon_is_a_minimum():
     opt = fsl.optimal_batch_schedule(pb)
     for f in (0.9, 0.99, 1.01, 1.1):
         T = opt.horizon * f
-        prof = _solve_c(pb, T)
+        prof = budget_profile(pb, T)
         loss = pb.c_signal * (1 + T) ** -pb.source + pb.lr * pb.noise**2 * prof.noise
         assert loss >= opt.loss * (1 - 1e-10)
 

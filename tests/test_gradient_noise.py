@@ -25,7 +25,7 @@ def test_closed_forms_match_dense_covariance():
     np.testing.assert_allclose(st.grad_hess_grad, G @ H @ G, rtol=RTOL)
     np.testing.assert_allclose(st.trace_h_sigma, np.trace(H @ S), rtol=RTOL)
     np.testing.assert_allclose(st.risk, bt.excess_risk(p, w), rtol=RTOL)
-    # the notes' forms: B_noise = 1 + (r'Hr + s^2) tr H^2 / r'H^3 r, B_simple = 1 + (r'Hr + s^2) tr H / r'H^2 r
+    # the closed forms (docs/critical_batch.md, "Gradient-noise statistics (exact)"): B_noise = 1 + (r'Hr + s^2) tr H^2 / r'H^3 r, B_simple = 1 + (r'Hr + s^2) tr H / r'H^2 r
     r, lam = w - p.target, p.eigenvalues
     level = r @ (lam * r) + 0.25
     np.testing.assert_allclose(st.b_noise, 1 + level * np.sum(lam**2) / (r @ (lam**3 * r)), rtol=RTOL)

@@ -25,10 +25,10 @@ def test_half_cosine_reduction_is_half():
 
 def test_olmo_schedule_reduction():
     # 10% warmup counted at r = 1, then mean of the half cosine to 0.1 is 0.55:
-    # 1 - (0.1 + 0.9 * 0.55) = 0.405 (seesaw.md section 3.3).
+    # 1 - (0.1 + 0.9 * 0.55) = 0.405 (docs/equivalence.md, "Lemma 1 and the general formula").
     base = bt.olmo_cosine_lr(3e-3, 1e7)
     assert base.continuous_reduction() == pytest.approx(0.405, rel=RTOL)
-    # With the cut factor 1.1 the batch lags the cosine: 38.45% (seesaw.md section 3.3).
+    # With the cut factor 1.1 the batch lags the cosine: 38.45% (same section).
     assert base.stepwise_reduction(1.1) == pytest.approx(0.3845, abs=5e-5)
 
 
@@ -57,7 +57,7 @@ def test_quarter_cosine_power_mean(q):
     # integral_0^1 cos(pi u / 2)^q du = Gamma((q+1)/2) / (sqrt(pi) Gamma(q/2 + 1)).
     exact = gamma_fn((q + 1) / 2) / (math.sqrt(math.pi) * gamma_fn(q / 2 + 1))
     assert bt.quarter_cosine_lr(1.0, 1e6).mean_ratio(q) == pytest.approx(exact, rel=RTOL)
-    # seesaw.md section 3.3 quotes 0.763 / 0.692 / 0.637 for q = 0.5 / 0.75 / 1.
+    # docs/equivalence.md, "Lemma 1 and the general formula": 0.763 / 0.692 / 0.637 for q = 0.5 / 0.75 / 1.
     assert round(exact, 3) == {0.5: 0.763, 0.75: 0.692, 1.0: 0.637}[q]
 
 
@@ -84,7 +84,7 @@ def test_to_schedule_and_optax_export():
 
 # ----------------------------------------------------------------------------- milestones
 def test_half_cosine_milestones_match_the_closed_form():
-    # seesaw.md section 3.2: theta = arccos(2 (g^-k - f)/(1 - f) - 1), t_k = W + round((S - W) theta / pi).
+    # The official repo's get_decay_tokens (docs/equivalence.md, section 2.2): theta = arccos(2 (g^-k - f)/(1 - f) - 1), t_k = W + round((S - W) theta / pi).
     S, W, f, g = 3.3e9, 3.3e8, 0.1, 1 / 1.1
     base = bt.olmo_cosine_lr(3e-3, S)
     k_max = int(math.log(f) / math.log(g))
@@ -94,7 +94,7 @@ def test_half_cosine_milestones_match_the_closed_form():
 
 
 def test_figure2_halving_milestones():
-    # Halving cuts of the 150M schedule: about 1.92e9, 2.50e9, 2.99e9 tokens (seesaw.md 4.2).
+    # Halving cuts of the 150M schedule: about 1.92e9, 2.50e9, 2.99e9 tokens (Seesaw Figure 2's halving base).
     ms = bt.olmo_cosine_lr(3e-3, 3.3e9).milestones(2.0)
     np.testing.assert_allclose(ms, [1.92e9, 2.50e9, 2.99e9], rtol=3e-3)
 
@@ -115,15 +115,15 @@ def test_profile_to_zero_gives_finitely_many_cuts():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: bt.olmo_cosine_lr(1.0, 1e6, warmup=1.0), "warmup"),
-        (lambda: bt.olmo_cosine_lr(1.0, 1e6, warmup=-0.1), "warmup"),
+        (lambda: bt.olmo_cosine_lr(1.0, 1e6, warmup_fraction=1.0), "warmup_fraction"),
+        (lambda: bt.olmo_cosine_lr(1.0, 1e6, warmup_fraction=-0.1), "warmup_fraction"),
         (lambda: bt.half_cosine_lr(0.0, 1e6), "lr0"),
-        (lambda: bt.half_cosine_lr(1.0, -5), "total_samples"),
+        (lambda: bt.half_cosine_lr(1.0, -5), "budget"),
         (lambda: bt.linear_lr(1.0, 1e6, final_fraction=1.5), "final_fraction"),
         (lambda: bt.exponential_lr(1.0, 1e6, final_fraction=0.0), "final_fraction"),
         (lambda: bt.step_lr(1.0, 1000, [2000]), "milestones"),
         (lambda: bt.wsd_lr(1.0, 1000, shape="sqrt"), "shape"),
-        (lambda: bt.half_cosine_lr(1.0, 1e6).milestones(1.0), "cut_factor"),
+        (lambda: bt.half_cosine_lr(1.0, 1e6).milestones(1.0), "cut"),
         (lambda: bt.half_cosine_lr(1.0, 100).to_schedule(101), "budget"),
         (lambda: bt.half_cosine_lr(1.0, 100).mean_ratio(-1), "q"),
         (lambda: bt.half_cosine_lr(1.0, 1e12).to_schedule(1), "materialised"),

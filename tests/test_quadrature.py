@@ -87,7 +87,7 @@ def test_stability_limit_quadrature():
 
 def test_fsl_mode_sums():
     # The mode-sum FSL profiles e(t) = sum lam theta^2 e^{-2 lam t}, K(t) = sum lam^2 e^{-2 lam t}
-    # (functional_scaling_law.md section 2.3) through mode_sum: quadrature vs the exact 10^6 sums.
+    # (FSL paper Theorems 4.3-4.4; docs/fsl.md, "Finite-mode profiles") through mode_sum: quadrature vs the exact 10^6 sums.
     beta, s, n = 1.5, 0.4, 10**6
     t = np.geomspace(1, 1e6, 13)
     j = np.arange(1, n + 1, dtype=float)

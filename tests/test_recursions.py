@@ -136,7 +136,7 @@ def test_no_recursion_for_monte_carlo_only_optimizers(problem, ramp):
 
 
 def test_compiles_once(problem):
-    from batchramp_theory.recursions import _risk_stack
+    from batchramp_theory.recursions import _stack as _risk_stack
 
     sched = bt.constant(0.2, 3, steps=77)
     bt.expected_risk(problem, sched)

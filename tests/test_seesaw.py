@@ -1,4 +1,4 @@
-"""The (alpha, beta) transform, its discretisation, accounting, export, phases and the CLI."""
+"""The (alpha, beta) transform, its discretisation, accounting, export, phases and the CLI (the seesaw package)."""
 
 import json
 import math
@@ -36,15 +36,15 @@ def _plan(tokens, batch, rule, **kw):
 
 # ----------------------------------------------------------------------------- rules
 def test_rule_lines_and_named_points():
-    r = bt.ramp_rule(2.0, beta=2.0, line="nsgd")
-    assert r.alpha == pytest.approx(SQ2, rel=1e-12) and r.admissible
-    r = bt.ramp_rule(2.0, alpha=1.0, line="sgd")
-    assert r.beta == pytest.approx(2.0, rel=1e-12) and r.admissible
+    r = bt.ramp_rule(2.0, batch_factor=2.0, line="nsgd")
+    assert r.lr_factor == pytest.approx(SQ2, rel=1e-12) and r.admissible and r.cut == 2.0
+    r = bt.ramp_rule(2.0, lr_factor=1.0, line="sgd")
+    assert r.batch_factor == pytest.approx(2.0, rel=1e-12) and r.admissible
     assert bt.seesaw_rule(1.1)[:2] == pytest.approx((math.sqrt(1.1), 1.1), rel=1e-12)
     assert bt.lr_decay_rule(2.0)[:2] == (2.0, 1.0)
     assert bt.batch_ramp_rule(2.0, "sgd")[:2] == pytest.approx((1.0, 2.0))
     nsgd_ramp = bt.batch_ramp_rule(2.0, "nsgd")  # (1, 4): alpha < sqrt(beta), Lemma 4
-    assert nsgd_ramp.beta == pytest.approx(4.0) and not nsgd_ramp.admissible
+    assert nsgd_ramp.batch_factor == pytest.approx(4.0) and not nsgd_ramp.admissible
     assert bt.seesaw_rule(2.0).q == pytest.approx(1.0) and bt.lr_decay_rule(2.0).q == 0.0
     assert bt.seesaw_rule(2.0).effective_sgd_alpha == pytest.approx(1.0)
 
@@ -52,20 +52,46 @@ def test_rule_lines_and_named_points():
 @pytest.mark.parametrize(
     "kw, match",
     [
-        (dict(gamma=1.0, beta=2.0), "gamma"),
-        (dict(gamma=0.5, beta=2.0), "gamma"),
-        (dict(gamma=2.0, alpha=1.5, beta=2.0, line="nsgd"), "off the NSGD line"),
-        (dict(gamma=2.0, alpha=1.0, beta=4.0, line="sgd"), "off the SGD line"),
-        (dict(gamma=2.0, beta=0.5), "beta"),
-        (dict(gamma=2.0, alpha=3.0), "beta < 1"),
-        (dict(gamma=2.0), "alpha or beta"),
-        (dict(gamma=2.0, beta=2.0, line="adam"), "line"),
+        (dict(cut=1.0, batch_factor=2.0), "gamma"),
+        (dict(cut=0.5, batch_factor=2.0), "gamma"),
+        (dict(cut=2.0, lr_factor=1.5, batch_factor=2.0, line="nsgd"), "off the NSGD line"),
+        (dict(cut=2.0, lr_factor=1.0, batch_factor=4.0, line="sgd"), "off the SGD line"),
+        (dict(cut=2.0, batch_factor=0.5), "beta"),
+        (dict(cut=2.0, lr_factor=3.0), "beta < 1"),
+        (dict(cut=2.0), "alpha or beta"),
+        (dict(cut=2.0, batch_factor=2.0, line="adam"), "line"),
     ],
 )
 def test_rule_bad_input(kw, match):
-    gamma = kw.pop("gamma")
+    cut = kw.pop("cut")
     with pytest.raises(ValueError, match=match):
-        bt.ramp_rule(gamma, **kw)
+        bt.ramp_rule(cut, **kw)
+
+
+def test_rule_deprecated_names():
+    # The old keywords (gamma, alpha, beta) still work for one release, with a DeprecationWarning,
+    # and give the same rule; the old field names are read-only aliases.
+    new = bt.ramp_rule(2.0, lr_factor=2**0.75, line="nsgd")
+    with pytest.warns(DeprecationWarning) as rec:
+        old = bt.ramp_rule(gamma=2.0, alpha=2**0.75, line="nsgd")
+    assert old == new
+    assert {str(w.message) for w in rec} == {
+        "ramp_rule(): argument 'gamma' is deprecated; use 'cut'",
+        "ramp_rule(): argument 'alpha' is deprecated; use 'lr_factor'",
+    }
+    with pytest.warns(DeprecationWarning, match="'beta' is deprecated; use 'batch_factor'"):
+        assert bt.ramp_rule(2.0, beta=2.0) == bt.ramp_rule(2.0, batch_factor=2.0)
+    with pytest.warns(DeprecationWarning, match="'gamma' is deprecated; use 'cut'"):
+        assert bt.seesaw_rule(gamma=1.1) == bt.seesaw_rule(1.1)
+    assert (new.alpha, new.beta, new.gamma) == (new.lr_factor, new.batch_factor, new.cut)
+    with pytest.raises(AttributeError):
+        new.alpha = 1.0
+    with pytest.raises(TypeError, match="both"):
+        bt.ramp_rule(2.0, alpha=1.0, lr_factor=1.0)
+    with pytest.warns(DeprecationWarning) as rec:
+        ph = bt.phase_schedule(0.1, 8, alpha=1.0, beta=2.0, phase_samples=[800, 800])
+    assert len(rec) == 2 and all("phase_schedule(): argument" in str(w.message) for w in rec)
+    np.testing.assert_array_equal(ph.schedule.lr, bt.phase_schedule(0.1, 8, 1.0, 2.0, [800, 800]).schedule.lr)
 
 
 # ----------------------------------------------------------------------------- the paper's step counts
@@ -95,9 +121,9 @@ TABLE2 = [
 @pytest.mark.parametrize("repo_ab, exact_ab, s256, s512", TABLE2)
 def test_table2_equivalence_family_steps(repo_ab, exact_ab, s256, s512):
     for batch, want in ((256, s256), (512, s512)):
-        got = _plan(3.3e9, batch, bt.ramp_rule(2.0, alpha=repo_ab[0], beta=repo_ab[1])).accounting.ramp_steps
+        got = _plan(3.3e9, batch, bt.ramp_rule(2.0, lr_factor=repo_ab[0], batch_factor=repo_ab[1])).accounting.ramp_steps
         assert got == want
-        got = _plan(3.3e9, batch, bt.ramp_rule(2.0, alpha=exact_ab[0], beta=exact_ab[1])).accounting.ramp_steps
+        got = _plan(3.3e9, batch, bt.ramp_rule(2.0, lr_factor=exact_ab[0], batch_factor=exact_ab[1])).accounting.ramp_steps
         assert abs(got / want - 1) < 5e-3
 
 
@@ -143,7 +169,7 @@ def test_ramp_follows_the_repo_semantics():
 def test_olmo_rounding_rule():
     # 88 * beta = 97.5: floor gives 97 = 3 * 32 + 1, which the repo's rule turns into ceil = 98.
     base = bt.step_lr(1.0, 10_000, [1000], 97.5 / 88)
-    rule = bt.ramp_rule(97.5 / 88, alpha=1.0, line="sgd")
+    rule = bt.ramp_rule(97.5 / 88, lr_factor=1.0, line="sgd")
     assert bt.ramp_schedule(base, 88, rule).batch_after[0] == 97
     assert bt.ramp_schedule(base, 88, rule, rounding="olmo").batch_after[0] == 98
 
@@ -151,7 +177,7 @@ def test_olmo_rounding_rule():
 @pytest.mark.parametrize("line", ["sgd", "nsgd"])
 def test_batch_cap_falls_back_to_lr_decay_on_the_line(line):
     base = bt.step_lr(1.0, 100_000, [10_000, 20_000, 30_000, 40_000], 2.0)
-    rule = bt.ramp_rule(2.0, alpha=1.0, line=line) if line == "sgd" else bt.seesaw_rule(2.0)
+    rule = bt.ramp_rule(2.0, lr_factor=1.0, line=line) if line == "sgd" else bt.seesaw_rule(2.0)
     plan = bt.ramp_schedule(base, 8, rule, max_batch=40)
     assert plan.schedule.batch.max() <= 40
     p = 1.0 if line == "sgd" else 0.5
@@ -251,9 +277,15 @@ def test_cli_json(capsys):
 
 
 def test_cli_table_and_custom_rule(capsys):
-    assert main(["seesaw", "--tokens", "3.3e9", "--batch", "512", "--cut-factor", "2", "--alpha", "1", "--beta", "4"]) == 0
+    assert main(["seesaw", "--tokens", "3.3e9", "--batch", "512", "--cut-factor", "2", "--lr-factor", "1", "--batch-factor", "4"]) == 0
     out = capsys.readouterr().out
     assert "ramp table" in out and "4,009" in out and "outside the theory" in out
+    # --alpha / --beta are the old spellings of --lr-factor / --batch-factor
+    assert main(["seesaw", "--tokens", "3.3e9", "--batch", "512", "--cut-factor", "2", "--alpha", "1", "--beta", "4", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["ramp_steps"] == 4009
+    assert (d["rule"]["lr_factor"], d["rule"]["batch_factor"], d["rule"]["cut"]) == (1.0, 4.0, 2.0)
+    assert (d["rule"]["alpha"], d["rule"]["beta"], d["rule"]["gamma"]) == (1.0, 4.0, 2.0)  # kept for old readers
 
 
 @pytest.mark.parametrize(

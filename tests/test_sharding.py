@@ -27,8 +27,8 @@ _SCRIPT = textwrap.dedent(
     jax.config.update("jax_enable_x64", True)
     import numpy as np
     import batchramp_theory as bt
-    from batchramp_theory.recursions import _problem_arrays, _risk_stack
-    from batchramp_theory.sharding import _global
+    from batchramp_theory.moments import mode_arrays
+    from batchramp_theory.recursions import _stack
 
     out = {"devices": len(jax.devices())}
     p = bt.power_law_problem(48, 2.0, 0.5, noise=0.5)
@@ -45,9 +45,9 @@ _SCRIPT = textwrap.dedent(
         bt.simulate(p, s, num_runs=5, seed=3), bt.sharded_simulate(p, s, num_runs=5, seed=3)))
     # The computation really is split: the jitted recursion's output lives on both devices.
     mesh = bt.device_mesh()
-    lam, theta, sigma = _problem_arrays(p)
-    lr = _global(mesh, np.full((4, 10), 0.1), 0)
-    risk, _ = _risk_stack(lam, theta, sigma, lr, _global(mesh, np.full((4, 10), 2.0), 0), optimizer=bt.SGD())
+    place = bt.MeshPlacement(mesh)
+    risk = _stack(place.replicate(mode_arrays(p)), place.shard(np.full((4, 10), 0.1), 0),
+                  place.shard(np.full((4, 10), 2.0), 0), optimizer=bt.SGD())
     out["output_devices"] = len(risk.sharding.device_set)
     out["shard_rows"] = sorted(int(sh.data.shape[0]) for sh in risk.addressable_shards)
     print("RESULT" + json.dumps(out))

@@ -140,11 +140,19 @@ def test_bad_arguments(kwargs, match):
         bt.simulate(P, bt.constant(0.1, 2, 5), **args)
 
 
-@pytest.mark.slow
 def test_float32_in_float32_out():
+    """The dtype the caller computes in is the dtype that comes out (float32 without x64)."""
     with jax.enable_x64(False):
         out = bt.simulate(P, bt.constant(0.3, 4, 20), num_runs=2, seed=0, record_steps=[20])
         ex = bt.expected_risk(P, bt.constant(0.3, 4, 20))
+        ex_stack = bt.expected_risk(P, [bt.constant(0.3, 4, 20), bt.constant(0.2, 2, 10)])
+        m = bt.second_moments(P, bt.constant(0.3, 4, 20))
+        nsgd = bt.simulate(P, bt.constant(0.1, 4, 20), bt.NormalizedSGD("expected"), num_runs=2, seed=0)
+    for a in (out, ex, ex_stack, m, nsgd):
+        assert a.dtype == np.float32
     assert np.all(np.isfinite(out)) and np.all(np.isfinite(ex))
+    ex64 = bt.expected_risk(P, bt.constant(0.3, 4, 20))
+    assert ex64.dtype == np.float64
+    assert bt.simulate(P, bt.constant(0.3, 4, 20), num_runs=2, seed=0).dtype == np.float64
     # float32 recursion agrees with float64 to float32 rounding accumulated over 20 steps
-    np.testing.assert_allclose(ex, bt.expected_risk(P, bt.constant(0.3, 4, 20)), rtol=1e-5)
+    np.testing.assert_allclose(ex, ex64, rtol=1e-5)

@@ -67,7 +67,7 @@ def test_weighted_grad_and_second_moments():
 
 def test_recursion_matches_dense_covariance_propagation():
     # S' = S - eta (H S + S H) + eta^2 (1 + 1/B) H S H + (eta^2 / B) (tr(H S) + sigma^2) H,
-    # E = tr(H S) / 2 (Gaussian fourth moment; functional_scaling_law.md section 2.5). Full d x d.
+    # E = tr(H S) / 2 (Gaussian fourth moment; docs/recursions.md, "SGD"). Full d x d.
     p = bt.power_law_problem(6, 1.5, 0.4, noise=0.7)
     s = bt.constant(0.5, 1, 20) + bt.constant(0.4, 5, 30)
     h = np.diag(p.eigenvalues)

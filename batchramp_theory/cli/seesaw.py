@@ -26,8 +26,8 @@ def register(sub) -> None:
         description=(
             "Convert a base LR schedule (default: OLMo half cosine with linear warmup) into a batch ramp: "
             "wherever the base LR first falls to lr0*gamma^-k (gamma = --cut-factor), divide the LR by alpha "
-            "and multiply the batch by beta (alpha*sqrt(beta) = gamma on the NSGD/Adam line, alpha*beta = gamma "
-            "on the SGD line)."
+            "(--lr-factor) and multiply the batch by beta (--batch-factor): alpha*sqrt(beta) = gamma on the "
+            "NSGD/Adam line, alpha*beta = gamma on the SGD line."
         ),
     )
     p.add_argument("--tokens", type=float, required=True, help="token budget, e.g. 3.3e9")
@@ -41,8 +41,10 @@ def register(sub) -> None:
     p.add_argument("--cut-factor", type=float, default=1.1, help="gamma: the base cut per milestone (default 1.1)")
     p.add_argument("--rule", choices=_RULES, default="seesaw",
                    help="seesaw: (sqrt(gamma), gamma); decay: (gamma, 1); ramp: alpha = 1 (default seesaw)")
-    p.add_argument("--alpha", type=float, help="custom LR divisor per cut (overrides --rule)")
-    p.add_argument("--beta", type=float, help="custom batch multiplier per cut (overrides --rule)")
+    p.add_argument("--lr-factor", "--alpha", dest="lr_factor", type=float,
+                   help="alpha: custom LR divisor per cut (overrides --rule; --alpha is the old spelling)")
+    p.add_argument("--batch-factor", "--beta", dest="batch_factor", type=float,
+                   help="beta: custom batch multiplier per cut (overrides --rule; --beta is the old spelling)")
     p.add_argument("--line", choices=("nsgd", "sgd"), default="nsgd",
                    help="nsgd (Adam-like): alpha*sqrt(beta)=gamma; sgd: alpha*beta=gamma (default nsgd)")
     p.add_argument("--max-batch", type=int, help="cap the batch (sequences); beyond it the cut becomes LR decay")
@@ -58,7 +60,7 @@ def build_plan(args):
     import batchramp_theory as bt
 
     lr0 = 1.0 if args.lr is None else args.lr
-    kw = dict(warmup=args.warmup, warmup_start=args.warmup_start)
+    kw = dict(warmup_fraction=args.warmup, warmup_start=args.warmup_start)
     if args.base == "cosine":
         base = bt.half_cosine_lr(lr0, args.tokens, args.final_lr, **kw)
     elif args.base == "quarter-cosine":
@@ -67,11 +69,13 @@ def build_plan(args):
         base = bt.linear_lr(lr0, args.tokens, args.final_lr, **kw)
     else:
         base = bt.exponential_lr(lr0, args.tokens, args.final_lr, **kw)
-    if args.alpha is not None or args.beta is not None:
-        rule = bt.ramp_rule(args.cut_factor, alpha=args.alpha, beta=args.beta, line=args.line)
+    if args.lr_factor is not None or args.batch_factor is not None:
+        rule = bt.ramp_rule(args.cut_factor, lr_factor=args.lr_factor, batch_factor=args.batch_factor, line=args.line)
     elif args.rule == "seesaw":
         if args.line == "sgd":
-            raise ValueError("--rule seesaw is the NSGD point (sqrt(gamma), gamma); use --line nsgd or --alpha/--beta")
+            raise ValueError(
+                "--rule seesaw is the NSGD point (sqrt(gamma), gamma); use --line nsgd or --lr-factor/--batch-factor"
+            )
         rule = bt.seesaw_rule(args.cut_factor)
     elif args.rule == "decay":
         rule = bt.lr_decay_rule(args.cut_factor, line=args.line)
@@ -88,7 +92,9 @@ def plan_to_dict(plan, relative_lr: bool) -> dict:
     rule = plan.rule
     return {
         "base": plan.base_lr.describe(),
-        "rule": {"alpha": rule.alpha, "beta": rule.beta, "gamma": rule.gamma, "line": rule.line,
+        # "alpha", "beta", "gamma": the pre-rename keys, kept for existing readers of the JSON.
+        "rule": {"lr_factor": rule.lr_factor, "batch_factor": rule.batch_factor, "cut": rule.cut,
+                 "alpha": rule.lr_factor, "beta": rule.batch_factor, "gamma": rule.cut, "line": rule.line,
                  "admissible": rule.admissible},
         "lr_units": "lr/lr0" if relative_lr else "absolute",
         "seq_len": plan.tokens_per_sample,
@@ -139,7 +145,7 @@ def run(args) -> int:
         f"{args.warmup_start:g}*lr0, final {args.final_lr:g}*lr0; batch {d['initial_batch']} x {args.seq_len} tokens"
     )
     console.print(
-        f"rule: alpha={rule.alpha:.6g}, beta={rule.beta:.6g} per cut of gamma={rule.gamma:g} on the "
+        f"rule: alpha={rule.lr_factor:.6g}, beta={rule.batch_factor:.6g} per cut of gamma={rule.cut:g} on the "
         f"{rule.line.upper()} line" + ("" if rule.admissible else "  [red](outside the theory: alpha < sqrt(beta))[/]")
     )
     lr_head = "lr/lr0" if args.lr is None else "lr"

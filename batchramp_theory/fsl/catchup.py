@@ -1,9 +1,10 @@
-"""Fast catch-up after a batch switch ``B1 -> B2`` (functional_scaling_law.md section 4; arXiv 2602.14208).
+"""Fast catch-up after a batch switch ``B1 -> B2`` (arXiv 2602.14208; docs/fsl.md, "Fast catch-up").
 
 Constant learning rate ``eta``; the batch switches from ``B1`` to ``B2`` at step ``k0``
 (intrinsic time ``tau0 = eta k0``). Compared with the constant-``B2`` run **at equal steps**
 (equal intrinsic time, not equal data), the signal terms of the FSL coincide and only the
-noise differs, so the gap ``Delta`` intrinsic time after the switch is (section 4.2)
+noise differs, so the power-law FSL (arXiv 2509.19189, Theorem 4.2, label-noise part) gives the
+gap ``Delta`` intrinsic time after the switch in closed form
 
     gap(Delta) = C [ (1 + Delta)^-(1-1/beta) - (1 + tau0 + Delta)^-(1-1/beta) ] = C G(Delta),
     C ~ (eta sigma^2 / (1 - 1/beta)) (1/B1 - 1/B2)       (label-noise part)
@@ -13,8 +14,8 @@ noise differs, so the gap ``Delta`` intrinsic time after the switch is (section 
   ``Delta = 2^(beta/(beta-1)) - 1``, e.g. 3 for beta = 2);
 * **final merge**: then the slow power law ``(1+Delta)^-(1-1/beta)``;
 * **catch-up time** ``Delta_eps`` (gap below ``eps`` times the large-batch risk): when the
-  signal ``tau^-s`` dominates, ``Delta_eps / tau ~ tau^-(1-1/beta-s)/(1-1/beta)`` (section 4.3):
-  a vanishing fraction of training exactly for hard tasks (``s < 1 - 1/beta``).
+  signal ``tau^-s`` dominates, ``Delta_eps / tau ~ tau^-(1-1/beta-s)/(1-1/beta)`` (docs/fsl.md,
+  "Fast catch-up"): a vanishing fraction of training exactly for hard tasks (``s < 1 - 1/beta``).
 """
 
 from __future__ import annotations
@@ -27,23 +28,29 @@ from ..problem import Problem
 from ..recursions import expected_risk
 from ..schedules import constant
 from .._validation import check_int, check_scalar
-from .schedules import two_stage
+from ..schedules import two_stage
+from .kernels import power_law_tail_exponent
 
 __all__ = ["catchup_shape", "catchup_fsl_gap", "CatchUp", "catchup", "catchup_time", "half_life"]
 
 
 def catchup_shape(delta, tau0: float, capacity: float) -> np.ndarray:
-    """``G(Delta) = (1 + Delta)^-(1-1/beta) - (1 + tau0 + Delta)^-(1-1/beta)`` (section 4.2)."""
+    """``G(Delta) = (1 + Delta)^-(1-1/beta) - (1 + tau0 + Delta)^-(1-1/beta)``, ``beta = capacity``.
+
+    The integral ``int_Delta^(tau0+Delta) K(u) du`` of the kernel ``K(u) = (1+u)^-(2-1/beta)``
+    (times ``1 - 1/beta``): the small-batch noise injected before the switch that is still
+    remembered ``Delta`` after it.
+    """
     beta = check_scalar("capacity", capacity, low=1.0, low_open=True)
     tau0 = check_scalar("tau0", tau0, low=0.0)
-    a = 1.0 - 1.0 / beta
+    a = power_law_tail_exponent(beta)
     d = np.asarray(delta, float)
     return (1.0 + d) ** -a - (1.0 + tau0 + d) ** -a
 
 
 def catchup_fsl_gap(delta, *, tau0: float, capacity: float, lr: float, noise: float, batch1: float, batch2: float) -> np.ndarray:
     """FSL gap with unit constants: ``(eta sigma^2/(1-1/beta)) (1/B1 - 1/B2) G(Delta)`` (label-noise part)."""
-    a = 1.0 - 1.0 / capacity
+    a = power_law_tail_exponent(capacity)
     return lr * noise**2 / a * (1.0 / batch1 - 1.0 / batch2) * catchup_shape(delta, tau0, capacity)
 
 

@@ -1,64 +1,70 @@
-"""Optimal batch-size schedules under a data budget, from the FSL and from the exact recursion.
+"""FSL-optimal batch-size schedules under a data budget (closed forms; arXiv 2602.14208).
 
 The FSL of a constant-learning-rate run with batch schedule ``b(t)`` in intrinsic time
-``t = eta x steps`` (functional_scaling_law.md section 3.1, the sigma^2-dominated FSL with
-``gamma = eta/b``; arXiv 2602.14208):
+``t = eta x steps`` is the sigma^2-dominated FSL of arXiv 2509.19189 (eq. 45 with
+``gamma = eta/b``, the ``e(z)`` part of the noise dropped), the objective of arXiv 2602.14208:
 
     L(T, b) = c1 (1 + T/tau_e)^-s  +  c3 eta sigma^2 int_0^T K(T - t) / b(t) dt,   K(u) = (1 + u/tau_K)^-(2-1/beta)
 
-with the data budget ``sum_k B_k = D``, i.e. ``int_0^T b(t) dt = eta D`` (steps ``= T/eta``), and
-``B_min <= b <= B_max``. The paper's form has ``tau_e = tau_K = 1``; calibrated time scales
-(:func:`batchramp_theory.fsl.calibrate_power_law`) make the levels quantitative.
+with ``s`` the source and ``beta`` the capacity exponent, the data budget ``sum_k B_k = D``, i.e.
+``int_0^T b(t) dt = eta D`` (steps ``= T/eta``), and ``B_min <= b <= B_max``. The paper's form has
+``tau_e = tau_K = 1``; calibrated time scales (:func:`batchramp_theory.fsl.calibrate_power_law`)
+make the levels quantitative. Derivations: docs/fsl.md, "Optimal batch schedules under a data
+budget".
 
-* For a fixed horizon ``T``, Cauchy-Schwarz / KKT give (section 3.2)
-  ``b*(t) = clip(c (T - t + 1)^(1/(2 beta) - 1), B_min, B_max)`` with ``c`` fixed by the budget
-  (``(1 + (T-t)/tau_K)`` for a general kernel time scale);
-  every integral is a closed-form power law, ``c`` is found by bisection and ``T`` by a 1-d
-  search (:func:`optimal_batch_schedule`).
-* Two-stage ``B1 -> B2`` after ``P`` samples (section 3.3): the noise integral is
-  ``eta sigma^2/a [((1+R)^-a - (1+T)^-a)/B1 + (1 - (1+R)^-a)/B2]``, ``a = 1 - 1/beta``,
+* For a fixed horizon ``T``, Cauchy-Schwarz / KKT give ``b*(t) = clip(c (T - t + 1)^(1/(2 beta) - 1),
+  B_min, B_max)`` with ``c`` fixed by the budget (arXiv 2602.14208, Theorem 3.1;
+  ``(1 + (T-t)/tau_K)`` for a general kernel time scale); every integral is a closed-form power
+  law, ``c`` is found by bisection (:func:`budget_profile`) and ``T`` by a 1-d search
+  (:func:`optimal_batch_schedule`).
+* Two-stage ``B1 -> B2`` after ``P`` samples (arXiv 2602.14208, Theorem 3.2): the noise integral
+  is ``eta sigma^2/a [((1+R)^-a - (1+T)^-a)/B1 + (1 - (1+R)^-a)/B2]``, ``a = 1 - 1/beta``,
   ``R = eta (D - P)/B2``; minimised over ``P`` (:func:`optimal_two_stage`).
 * :func:`best_constant_batch`: the best single batch at the same budget.
-* :func:`numerical_optimal_batch`: gradient descent through the *exact* expected-risk recursion
-  (``bt.make_risk_fn``), with the budget built into the parametrisation, then integer rounding:
-  an independent answer that confirms or corrects the FSL's.
+
+The gradient-descent optimum through the *exact* recursion, which checks these closed forms,
+lives in :mod:`batchramp_theory.batch_schedule_search` (re-exported here and from
+:mod:`batchramp_theory.fsl`).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from ..problem import Problem
-from ..recursions import expected_risk, make_risk_fn
-from ..schedules import Schedule
 from .._validation import check_int, check_scalar
+from ..batch_schedule_search import (  # re-exported: they were defined here before
+    NumericalOptimum as NumericalOptimum,
+    numerical_optimal_batch as numerical_optimal_batch,
+    round_batches as round_batches,
+    schedule_from_batches as schedule_from_batches,
+)
+from ..schedules import Schedule
+from .kernels import power_law_kernel_exponent, power_law_tail_exponent
 
 __all__ = [
     "BatchProblem",
     "OptimalBatchSchedule",
     "TwoStageOptimum",
     "ConstantBatchOptimum",
-    "NumericalOptimum",
     "batch_problem",
     "optimal_batch_schedule",
     "optimal_two_stage",
     "two_stage_loss",
     "best_constant_batch",
-    "round_batches",
-    "schedule_from_batches",
-    "numerical_optimal_batch",
     "regime",
 ]
 
 
 def regime(source: float, capacity: float) -> str:
-    """``"easy"`` if ``s >= 1 - 1/beta`` else ``"hard"`` (functional_scaling_law.md section 1; Table 1)."""
-    return "easy" if source >= 1.0 - 1.0 / capacity else "hard"
+    """``"easy"`` if ``source >= 1 - 1/capacity`` else ``"hard"`` (arXiv 2509.19189, Table 1).
+
+    The boundary ``s = 1 - 1/beta`` counts as easy here; Theorem 4.2 (the clean power-law FSL)
+    holds on ``s in (0, 1 - 1/beta]`` (docs/fsl.md, "Conventions").
+    """
+    return "easy" if source >= power_law_tail_exponent(capacity) else "hard"
 
 
 class BatchProblem(NamedTuple):
@@ -85,12 +91,12 @@ class BatchProblem(NamedTuple):
     @property
     def kernel_exponent(self) -> float:
         """``p = 2 - 1/beta``."""
-        return 2.0 - 1.0 / self.capacity
+        return power_law_kernel_exponent(self.capacity)
 
     @property
     def a(self) -> float:
         """Tail exponent ``a = 1 - 1/beta`` (``int_u^inf K = (1+u)^-a / a``)."""
-        return 1.0 - 1.0 / self.capacity
+        return power_law_tail_exponent(self.capacity)
 
 
 def batch_problem(
@@ -138,15 +144,25 @@ def _int_pow(a, b, q, tau=1.0):
     return tau * ((1.0 + b) ** (1.0 - q) - (1.0 + a) ** (1.0 - q)) / (1.0 - q)
 
 
-class _Profile(NamedTuple):
+class BudgetProfile(NamedTuple):
+    """The clipped profile ``b(u) = clip(c (1 + u/tau_K)^-(1 - 1/(2 beta)), b_min, b_max)``, ``u = T - t``.
+
+    Attributes:
+        c: the multiplier.
+        u_hi: ``b = b_max`` for ``u < u_hi`` (0 without ``b_max``).
+        u_lo: ``b = b_min`` for ``u > u_lo``.
+        budget: ``int_0^T b du`` (equals ``eta D`` for :func:`budget_profile`).
+        noise: ``int_0^T K(u) / b(u) du``.
+    """
+
     c: float
-    u_hi: float  # b = b_max for u < u_hi
-    u_lo: float  # b = b_min for u > u_lo
+    u_hi: float
+    u_lo: float
     budget: float
     noise: float
 
 
-def _profile(pb: BatchProblem, T: float, c: float) -> _Profile:
+def _profile(pb: BatchProblem, T: float, c: float) -> BudgetProfile:
     """Budget ``int_0^T b du`` and noise integral ``int_0^T K(u)/b(u) du`` of the clipped profile."""
     h = pb.kernel_exponent / 2.0  # b(u) = c (1+u/tau)^-h, h = 1 - 1/(2 beta)
     tau = pb.tau_kernel
@@ -159,11 +175,16 @@ def _profile(pb: BatchProblem, T: float, c: float) -> _Profile:
         + _int_pow(u_hi, u_lo, p - h, tau) / c
         + _int_pow(u_lo, T, p, tau) / pb.b_min
     )
-    return _Profile(c, u_hi, u_lo, float(budget), float(noise))
+    return BudgetProfile(c, u_hi, u_lo, float(budget), float(noise))
 
 
-def _solve_c(pb: BatchProblem, T: float) -> _Profile:
-    """Bisection in ``log c`` for the budget ``eta D`` at horizon ``T`` (budget is increasing in ``c``)."""
+def budget_profile(pb: BatchProblem, horizon: float) -> BudgetProfile:
+    """The KKT-optimal clipped profile at a fixed ``horizon`` ``T`` that spends the budget exactly.
+
+    Solves ``int_0^T b(t) dt = eta D`` for ``c`` by bisection in ``log c`` (the spent budget is
+    increasing in ``c``); every integral of the clipped power law is in closed form.
+    """
+    T = horizon
     target = pb.lr * pb.budget
     h = pb.kernel_exponent / 2.0
     lo = np.log(pb.b_min)  # c <= b_min: b = b_min everywhere
@@ -229,7 +250,7 @@ class OptimalBatchSchedule(NamedTuple):
         return schedule_from_batches(pb.lr, self.batch(t), pb.budget, b_min=pb.b_min)
 
 
-def _fsl_loss(pb: BatchProblem, T: float, prof: _Profile) -> tuple[float, float, float]:
+def _fsl_loss(pb: BatchProblem, T: float, prof: BudgetProfile) -> tuple[float, float, float]:
     signal = pb.c_signal * (1.0 + T / pb.tau_signal) ** (-pb.source)
     noise = pb.c_noise * pb.lr * pb.noise**2 * prof.noise
     return signal + noise, signal, noise
@@ -252,7 +273,8 @@ def optimal_batch_schedule(pb: BatchProblem) -> OptimalBatchSchedule:
 
     For each horizon ``T`` in ``[eta D/b_max, eta D/b_min]`` (the budget must be spendable), ``c``
     solves ``int_0^T b* dt = eta D`` by bisection, the loss is evaluated in closed form, and ``T*``
-    minimises it (functional_scaling_law.md section 3.2, "Theorem 3.1" of arXiv 2602.14208).
+    minimises it (Theorem 3.1 of arXiv 2602.14208; docs/fsl.md, "Optimal batch schedules under a
+    data budget").
     Easy tasks (``s >= 1 - 1/beta``) grow the batch throughout (``growth_fraction = 1`` once ``D``
     is large); hard tasks sit at ``b_min`` and grow only over a vanishing final fraction
     ``~ D^-(1-1/beta-s)/(2-1/beta)``.
@@ -265,8 +287,8 @@ def optimal_batch_schedule(pb: BatchProblem) -> OptimalBatchSchedule:
     """
     t_lo = pb.lr * pb.budget / pb.b_max if np.isfinite(pb.b_max) else 1e-9 * pb.lr * pb.budget
     t_hi = pb.lr * pb.budget / pb.b_min
-    T = _minimise_log(lambda T: _fsl_loss(pb, T, _solve_c(pb, T))[0], max(t_lo, 1e-12), t_hi)
-    prof = _solve_c(pb, T)
+    T = _minimise_log(lambda T: _fsl_loss(pb, T, budget_profile(pb, T))[0], max(t_lo, 1e-12), t_hi)
+    prof = budget_profile(pb, T)
     loss, signal, noise = _fsl_loss(pb, T, prof)
     h = pb.kernel_exponent / 2.0
     b = lambda u: float(np.clip(prof.c * (1.0 + u / pb.tau_kernel) ** (-h), pb.b_min, pb.b_max))  # noqa: E731
@@ -282,7 +304,8 @@ def two_stage_loss(pb: BatchProblem, batch1: float, batch2: float, switch_sample
 
     ``T = eta (P/B1 + (D-P)/B2)``, ``R = eta (D-P)/B2``;
     ``L = c1 (1+T)^-s + c3 eta sigma^2 / a [((1+R)^-a - (1+T)^-a)/B1 + (1 - (1+R)^-a)/B2]``
-    (functional_scaling_law.md section 3.3; with time scales, ``(1+T/tau_e)`` in the signal and
+    (Theorem 3.2 of arXiv 2602.14208; docs/fsl.md, "Optimal batch schedules under a data budget";
+    with time scales, ``(1+T/tau_e)`` in the signal and
     ``tau_K (1+R/tau_K)^-a`` etc. in the noise).
     """
     p = np.asarray(switch_samples, float)
@@ -364,143 +387,3 @@ def best_constant_batch(pb: BatchProblem, integer: bool = False) -> ConstantBatc
         cands = [b for b in (np.floor(B), np.ceil(B)) if pb.b_min <= b <= hi] or [np.ceil(pb.b_min)]
         B = float(min(cands, key=f))
     return ConstantBatchOptimum(B, f(B), pb.lr * pb.budget / B)
-
-
-# --- integer schedules ---------------------------------------------------------------------------
-
-
-def round_batches(batches, budget: int, b_min: int = 1) -> np.ndarray:
-    """Integer batches ``>= b_min`` summing exactly to ``budget``, closest to ``batches`` (largest remainder).
-
-    The float batches are first rescaled to the budget; floors are taken, and the remaining
-    samples go one each to the steps with the largest fractional parts.
-    """
-    x = np.asarray(batches, float)
-    if x.ndim != 1 or x.size == 0 or np.any(~np.isfinite(x)) or np.any(x <= 0):
-        raise ValueError("batches must be a non-empty 1-d array of positive finite numbers")
-    budget = check_int("budget", budget, low=1)
-    b_min = check_int("b_min", b_min, low=1)
-    if budget < b_min * x.size:
-        raise ValueError(f"budget ({budget}) is below b_min x steps ({b_min} x {x.size})")
-    extra = budget - b_min * x.size
-    y = np.maximum(x - b_min, 0.0)  # the part above the floor is what gets rescaled to the budget
-    y = y * (extra / y.sum()) if y.sum() > 0 else np.full(x.size, extra / x.size)
-    fl = np.floor(y)
-    left = int(round(extra - fl.sum()))
-    order = np.argsort(-(y - fl), kind="stable")
-    fl[order[:left]] += 1
-    return (fl + b_min).astype(np.int64)
-
-
-def schedule_from_batches(lr: float, batches, budget: float, b_min: float = 1) -> Schedule:
-    """Constant-``lr`` :class:`Schedule` with the rounded ``batches`` (see :func:`round_batches`)."""
-    return Schedule(np.full(len(batches), float(lr)), round_batches(batches, int(round(budget)), int(np.ceil(b_min))))
-
-
-# --- numerical optimum through the exact recursion ---------------------------------------------
-
-
-class NumericalOptimum(NamedTuple):
-    """Gradient-descent optimum of the exact final risk over budgeted batch schedules.
-
-    Attributes:
-        schedule: the best integer :class:`Schedule` (rounded; exactly ``D`` samples).
-        risk: exact expected final excess risk of ``schedule`` (``bt.expected_risk``).
-        float_risk: the optimiser's final risk with float batches (before rounding).
-        steps: its number of steps; ``candidates``: the step counts tried, ``candidate_risks``
-            their rounded exact final risks.
-        history: ``(iterations,)`` float final risk of the winning candidate along the descent.
-    """
-
-    schedule: Schedule
-    risk: float
-    float_risk: float
-    steps: int
-    candidates: np.ndarray
-    candidate_risks: np.ndarray
-    history: np.ndarray
-
-
-def numerical_optimal_batch(
-    problem: Problem,
-    *,
-    lr: float,
-    budget: int,
-    steps,
-    b_min: int = 1,
-    iterations: int = 300,
-    learning_rate: float = 0.05,
-    init: np.ndarray | None = None,
-) -> NumericalOptimum:
-    """Minimise the exact final risk over batch schedules with ``sum B_k = D`` and ``B_k >= b_min``.
-
-    Parametrisation (the budget holds by construction): for ``K`` steps,
-    ``B_k = b_min + (D - K b_min) softmax(z)_k``, with float batches inside the exact recursion
-    (``bt.make_risk_fn`` is differentiable in the batch). ``z`` is optimised by Adam on
-    ``log E_K`` for ``iterations`` steps; every horizon in ``steps`` (a list of step counts) is
-    optimised in one vmapped run (shorter ones padded with ``lr = 0`` steps, which do nothing).
-    The winner is rounded to integers (:func:`round_batches`) and re-evaluated with
-    ``bt.expected_risk``.
-
-    Args:
-        problem: the task (exact recursion).
-        lr: constant learning rate.
-        budget: data budget ``D`` (samples).
-        steps: candidate step counts ``K`` (each needs ``K b_min <= D``).
-        b_min: minimum batch.
-        iterations, learning_rate: Adam settings.
-        init: optional ``(K_max,)`` initial batches (default: constant).
-    """
-    import optax
-
-    if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be a Problem, got {type(problem).__name__}")
-    lr = check_scalar("lr", lr, low=0.0, low_open=True)
-    D = check_int("budget", budget, low=1)
-    b_min = check_int("b_min", b_min, low=1)
-    iterations = check_int("iterations", iterations, low=1)
-    cands = np.unique(np.asarray([check_int("steps", k, low=1) for k in np.atleast_1d(steps)]))
-    if np.any(cands * b_min > D):
-        raise ValueError(f"steps {cands[cands * b_min > D].tolist()} cannot spend budget {D} with b_min {b_min} (need K b_min <= D)")
-    kmax = int(cands.max())
-    mask = (np.arange(kmax)[None, :] < cands[:, None]).astype(float)
-    risk_fn = make_risk_fn(problem)
-    dt = jnp.zeros(()).dtype
-
-    def batches(z, m, k):
-        w = jax.nn.softmax(jnp.where(m > 0, z, -jnp.inf))
-        return jnp.where(m > 0, b_min + (D - k * b_min) * w, 1.0)
-
-    def loss(z, m, k):
-        b = batches(z, m, k)
-        return jnp.log(risk_fn(lr * m, b)[-1])
-
-    opt = optax.adam(learning_rate)
-    z0 = np.zeros((cands.size, kmax)) if init is None else np.tile(np.log(np.maximum(np.asarray(init, float)[:kmax] - b_min, 1e-3)), (cands.size, 1))
-    m_arr = jnp.asarray(mask, dt)
-    k_arr = jnp.asarray(cands, dt)
-
-    @jax.jit
-    def run(z):
-        state = opt.init(z)
-
-        def step(carry, _):
-            z, state = carry
-            val, g = jax.vmap(jax.value_and_grad(loss))(z, m_arr, k_arr)
-            upd, state = opt.update(g, state)
-            return (optax.apply_updates(z, upd), state), val
-
-        (z, _), hist = jax.lax.scan(step, (z, state), None, length=iterations)
-        final = jax.vmap(loss)(z, m_arr, k_arr)
-        return z, jnp.exp(hist), jnp.exp(final)
-
-    z, hist, final = run(jnp.asarray(z0, dt))
-    z, hist, final = np.asarray(z), np.asarray(hist), np.asarray(final)
-    scheds = []
-    for i, k in enumerate(cands):
-        b = np.asarray(batches(jnp.asarray(z[i]), jnp.asarray(mask[i]), float(k)))[:k]
-        scheds.append(schedule_from_batches(lr, b, D, b_min))
-    risks = np.asarray(expected_risk(problem, scheds))
-    last = np.array([risks[i, s.steps] for i, s in enumerate(scheds)])
-    best = int(np.argmin(last))
-    return NumericalOptimum(scheds[best], float(last[best]), float(final[best]), int(cands[best]), cands, last, hist[:, best])

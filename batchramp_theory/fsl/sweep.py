@@ -75,8 +75,9 @@ def validate_point(point: dict) -> dict:
 def fsl_catchup_time(pb, batch1: float, batch2: float, switch_samples: float, eps: float) -> float:
     """FSL catch-up time after a switch at ``P`` samples: first ``Delta`` with gap <= ``eps`` x large-batch loss.
 
-    Gap (section 4.2): ``c3 eta sigma^2 tau_K/a (1/B1 - 1/B2) G(Delta)``; large-batch loss at equal
-    steps: ``c1 (1+tau/tau_e)^-s + c3 eta sigma^2 tau_K/(a B2) (1 - (1+tau/tau_K)^-a)``, ``tau = tau0 + Delta``.
+    Gap (the label-noise part of the power-law FSL, :func:`~batchramp_theory.fsl.catchup_shape`):
+    ``c3 eta sigma^2 tau_K/a (1/B1 - 1/B2) G(Delta)``; large-batch loss at equal steps:
+    ``c1 (1+tau/tau_e)^-s + c3 eta sigma^2 tau_K/(a B2) (1 - (1+tau/tau_K)^-a)``, ``tau = tau0 + Delta``.
     Returns ``inf`` if not reached within ``1e6 tau0``; ``nan`` without a switch (``P = 0``).
     """
     if switch_samples <= 0:
@@ -155,8 +156,7 @@ def _exact_gains(q, pb, ts, opt) -> dict:
     """Exact final risks (``bt.expected_risk``) of the best integer constant batch, the two-stage and the optimal schedule."""
     from ..problem import power_law_problem
     from ..recursions import expected_risk
-    from ..schedules import constant
-    from .schedules import two_stage
+    from ..schedules import constant, two_stage
 
     p = power_law_problem(int(q["exact_dim"]), pb.capacity, pb.source, noise=pb.noise)
     D = int(round(pb.budget))

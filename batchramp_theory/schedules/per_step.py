@@ -1,4 +1,4 @@
-"""Learning-rate and batch-size schedules, materialised as per-step arrays.
+"""The per-step schedule type: learning rates and batch sizes materialised as arrays.
 
 A :class:`Schedule` is two arrays of equal length ``K``: the learning rate ``lr[k]`` and the
 integer batch size ``batch[k]`` used at step ``k``. Every simulator and recursion consumes
@@ -6,20 +6,21 @@ these arrays directly inside one ``lax.scan``, so a Python callable never enters
 loop and a schedule of a given length compiles once.
 
 Schedules are compared at equal *samples* (``sum(batch)``), the axis on which the
-learning-rate/batch-ramp equivalences hold (Seesaw pitfall P2).
+learning-rate/batch-ramp equivalences hold (Seesaw, arXiv 2510.14717, section 3.2;
+docs/equivalence.md, '2.3 Accounting'): steps change once the batch grows, samples do not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import jax
 import numpy as np
 
-from ._validation import as_float_array, check_int, check_scalar, is_traced
+from .._validation import as_float_array, check_scalar, is_traced
 
-__all__ = ["Schedule", "constant", "step_decay", "cosine", "stack_schedules"]
+__all__ = ["Schedule", "stack_schedules"]
 
 
 @jax.tree_util.register_pytree_node_class
@@ -99,21 +100,21 @@ class Schedule:
 
     @property
     def intrinsic_time(self) -> np.ndarray:
-        """``(K+1,)`` intrinsic time ``T_k = sum_{j<k} lr_j`` (FSL paper, section 2.1)."""
+        """``(K+1,)`` intrinsic time ``T_k = sum_{j<k} lr_j`` (FSL paper, arXiv 2509.19189, section 2.1)."""
         return np.concatenate([[0.0], np.cumsum(self.lr)])
 
-    def scale_lr(self, factor: float) -> "Schedule":
+    def scale_lr(self, factor: float) -> Schedule:
         """The same schedule with every learning rate multiplied by ``factor``."""
         factor = check_scalar("factor", factor, low=0.0)
         return Schedule(self.lr * factor, self.batch)
 
-    def __add__(self, other: "Schedule") -> "Schedule":
+    def __add__(self, other: Schedule) -> Schedule:
         if not isinstance(other, Schedule):
             return NotImplemented
         return Schedule(np.concatenate([self.lr, other.lr]), np.concatenate([self.batch, other.batch]))
 
     @staticmethod
-    def concatenate(schedules: Sequence["Schedule"]) -> "Schedule":
+    def concatenate(schedules: Sequence[Schedule]) -> Schedule:
         """Run ``schedules`` one after another."""
         if not schedules:
             raise ValueError("schedules must be non-empty")
@@ -128,53 +129,6 @@ class Schedule:
             f"lr=[{float(np.max(self.lr)):.4g}..{float(self.lr[-1]):.4g}], "
             f"batch=[{int(self.batch[0])}..{int(np.max(self.batch))}])"
         )
-
-
-def constant(lr: float, batch: int, steps: int) -> Schedule:
-    """Constant learning rate and batch size for ``steps`` steps."""
-    steps = check_int("steps", steps, low=1)
-    lr = check_scalar("lr", lr, low=0.0)
-    batch = check_int("batch", batch, low=1)
-    return Schedule(np.full(steps, lr), np.full(steps, batch))
-
-
-def step_decay(
-    lr: float, batch: int, steps: int, milestones: Sequence[int], factor: float = 2.0
-) -> Schedule:
-    """Learning rate divided by ``factor`` at each step index in ``milestones``; batch fixed.
-
-    ``lr_k = lr * factor^-(number of milestones <= k)``.
-    """
-    steps = check_int("steps", steps, low=1)
-    lr = check_scalar("lr", lr, low=0.0)
-    factor = check_scalar("factor", factor, low=0.0, low_open=True)
-    ms = np.sort(np.asarray([check_int("milestones", m, low=0) for m in milestones], dtype=np.int64))
-    k = np.arange(steps)
-    cuts = np.searchsorted(ms, k, side="right")
-    return Schedule(lr * factor ** (-cuts.astype(float)), np.full(steps, check_int("batch", batch, low=1)))
-
-
-def cosine(
-    lr: float, batch: int, steps: int, *, final_lr: float = 0.0, warmup_steps: int = 0
-) -> Schedule:
-    """Linear warmup from ``final_lr`` then half cosine from ``lr`` to ``final_lr``.
-
-    After warmup, ``lr_k = final + (lr - final) (1 + cos(pi u)) / 2`` with
-    ``u = (k - warmup) / (steps - warmup)`` (the OLMo ``CosWithWarmup`` shape).
-    """
-    steps = check_int("steps", steps, low=1)
-    lr = check_scalar("lr", lr, low=0.0)
-    final_lr = check_scalar("final_lr", final_lr, low=0.0)
-    warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
-    if warmup_steps >= steps:
-        raise ValueError(f"warmup_steps ({warmup_steps}) must be < steps ({steps})")
-    k = np.arange(steps, dtype=np.float64)
-    u = (k - warmup_steps) / (steps - warmup_steps)
-    lrs = final_lr + (lr - final_lr) * 0.5 * (1.0 + np.cos(np.pi * u))
-    if warmup_steps:
-        warm = final_lr + (lr - final_lr) * k / warmup_steps
-        lrs = np.where(k < warmup_steps, warm, lrs)
-    return Schedule(lrs, np.full(steps, check_int("batch", batch, low=1)))
 
 
 def stack_schedules(schedules: Schedule | Sequence[Schedule]) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -193,7 +147,8 @@ def stack_schedules(schedules: Schedule | Sequence[Schedule]) -> tuple[np.ndarra
         raise ValueError("schedule must be a Schedule or a non-empty sequence of Schedules")
     for i, s in enumerate(scheds):
         if not isinstance(s, Schedule):
-            raise ValueError(f"schedule[{i}] is {type(s).__name__}, expected Schedule")
+            # ValueError, as every other input check of the engines (callers catch that one).
+            raise ValueError(f"schedule[{i}] is {type(s).__name__}, expected Schedule")  # noqa: TRY004
     kmax = max(s.steps for s in scheds)
     lr = np.zeros((len(scheds), kmax))
     batch = np.ones((len(scheds), kmax), dtype=np.int64)

@@ -148,7 +148,6 @@ def test_fsl_exponents_match_the_docs_table():
 
 
 def test_fsl_regime_boundary_and_kernel():
-    assert predictions.kernel_exponent(2.0) == 1.5 and predictions.kernel_tail_exponent(2.0) == 0.5
     assert predictions.in_power_law_fsl_domain(0.5, 2.0)  # the boundary s = 1 - 1/beta is inside
     assert not predictions.in_power_law_fsl_domain(0.51, 2.0)
     assert bt.fsl.regime(0.5, 2.0) == "easy"  # ... and easy for the optimal-schedule exponents

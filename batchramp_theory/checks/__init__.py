@@ -19,7 +19,7 @@ registers its checks.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from ..verify.bands import z_band
 from ..verify.result import CheckResult, agrees
@@ -29,7 +29,7 @@ __all__ = ["CheckResult", "register", "registered", "run_checks", "agrees"]
 # Modules whose import registers checks (one per theory area).
 _MODULES = ["core", "equivalence", "fsl", "critical_batch", "scale"]
 
-_REGISTRY: dict[str, Callable[[bool], list["CheckResult"]]] = {}
+_REGISTRY: dict[str, Callable[[bool], list[CheckResult]]] = {}
 
 
 def register(group: str):

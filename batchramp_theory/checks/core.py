@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import Momentum, NormalizedSGD, SGD, constant, expected_risk, power_law_problem, simulate
+from .. import SGD, Momentum, NormalizedSGD, constant, expected_risk, power_law_problem, simulate
 from ..verify.bands import z_band
 from . import register
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import (
-    NormalizedSGD,
     SGD,
+    NormalizedSGD,
     constant,
     critical_batch_vs_budget,
     fit_tradeoff,
@@ -23,7 +23,11 @@ from .. import (
     two_batch_estimates,
 )
 from ..verify.bands import around, fitted_slope, max_abs_z, max_log_ratio, within
-from ..verify.predictions import critical_batch_budget_exponent, optimal_lr_batch_exponent, time_transfer_budget_exponent
+from ..verify.predictions import (
+    critical_batch_budget_exponent,
+    optimal_lr_batch_exponent,
+    time_transfer_budget_exponent,
+)
 from . import register
 
 # Monte Carlo bands: 5 standard errors. Under the null, max |z| over the ~30 compared
@@ -203,9 +207,9 @@ SQRT_RULE_BAND = (optimal_lr_batch_exponent("nsgd") - 0.12, optimal_lr_batch_exp
 def lr_scaling(quick: bool):
     p = power_law_problem(64 if quick else 256, capacity=2.0, source=0.5, noise=0.5)
     batches = 2 ** np.arange(0, 10 if quick else 11)
-    samples = 8192 if quick else 32768
-    sgd = lr_sweep(p, batches, samples, SGD())
-    nsgd = lr_sweep(p, batches, samples, NormalizedSGD("expected"), lrs=np.geomspace(1e-3, 10, 40))
+    budget = 8192 if quick else 32768
+    sgd = lr_sweep(p, batches, budget, SGD())
+    nsgd = lr_sweep(p, batches, budget, NormalizedSGD("expected"), lrs=np.geomspace(1e-3, 10, 40))
     # The rules are small-step limits: fit where SGD's eta* is at most 0.2 of its stability limit.
     lims = np.array([stability_limit(p, float(b)) for b in batches])
     small = sgd.best_lr / lims <= 0.2
@@ -216,7 +220,7 @@ def lr_scaling(quick: bool):
     frac = sgd.best_lr[-1] / lims[-1]
     return [
         within("critical_batch.lr_scaling.sgd_linear", s_sgd, LINEAR_RULE_BAND, expected="pass",
-              reason=f"slope of SGD eta*(B) for B <= {batches[small].max()} (eta* <= 0.2 stability limit) at D = {samples}: linear rule"),
+              reason=f"slope of SGD eta*(B) for B <= {batches[small].max()} (eta* <= 0.2 stability limit) at D = {budget}: linear rule"),
         within("critical_batch.lr_scaling.sgd_saturates", top, (-0.1, 0.25), expected="pass",
               reason="slope of SGD eta*(B) over the 3 largest batches: saturated, far below the linear rule (the limit "
               "itself is flat; eta* creeps towards it as the few remaining steps favour longer ones)"),

@@ -26,10 +26,10 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from .. import (
+    SGD,
     Adam,
     Momentum,
     NormalizedSGD,
-    SGD,
     Schedule,
     batch_ramp_rule,
     constant,

@@ -31,13 +31,13 @@ from ..fsl import (
     two_stage,
     wsd,
 )
+from ..fsl.kernels import power_law_tail_exponent
 from ..verify.bands import around, fitted_slope, within
 from ..verify.predictions import (
     catchup_time_fraction_exponent,
     finite_size_dim,
     growth_fraction_exponent,
     in_power_law_fsl_domain,
-    kernel_tail_exponent,
     optimal_horizon_exponent,
     optimal_loss_exponent,
     two_stage_remaining_exponent,
@@ -139,7 +139,7 @@ def agreement(quick: bool):
         bound = _power_law_band(s, beta)
         for label, kw, what in [
             ("noise_weight_lr_over_b", {"noise_weight": "lr/B"}, "per-step noise weight lr/B instead of lr^2/B (docs/fsl.md, '1. Conventions')"),
-            ("kernel_tail_exponent", {"kernel_exponent": kernel_tail_exponent(beta)}, "kernel exponent 1-1/beta (the tail's) instead of 2-1/beta"),
+            ("kernel_tail_exponent", {"kernel_exponent": power_law_tail_exponent(beta)}, "kernel exponent 1-1/beta (the tail's) instead of 2-1/beta"),
         ]:
             _, errs = _power_law_transfer(p, scheds, exact, s, beta, cfg["noise"], cfg["window"], **kw)
             err = max(errs.values())
@@ -346,7 +346,7 @@ def catchup_checks(quick: bool):
             f"the kernel is integrable, most noise is forgotten at once",
         ))
         if beta == 2.0:
-            a = kernel_tail_exponent(beta)
+            a = power_law_tail_exponent(beta)
             m = (c.delta >= window[0]) & (c.delta <= window[1])
             r = c.gap[m] / (1.0 + c.delta[m]) ** -a
             out.append(within(

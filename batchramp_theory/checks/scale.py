@@ -10,7 +10,7 @@ subsample of the spectrum), which the theory of the quadrature says must miss.
 
 from __future__ import annotations
 
-from .. import Momentum, NormalizedSGD, SGD, Problem, Schedule, constant, cosine, expected_risk, power_law_problem
+from .. import SGD, Momentum, NormalizedSGD, Problem, Schedule, constant, cosine, expected_risk, power_law_problem
 from ..verify.bands import max_relative_error, within
 from . import register
 

@@ -52,16 +52,15 @@ def _batch_ladder(lo: int, hi: int):
 
 
 def run(args) -> int:
+    import matplotlib.pyplot as plt
     import numpy as np
     from rich.console import Console
     from rich.table import Table
 
     import batchramp_theory as bt
-    from ..verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
-
-    import matplotlib.pyplot as plt
 
     from ..figures._style import STYLE, jsonable, subplots
+    from ..verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 
     console = Console()
     if args.policy == "fixed" and args.lr is None:

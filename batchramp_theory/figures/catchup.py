@@ -15,9 +15,9 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
-
+from batchramp_theory.fsl.kernels import power_law_tail_exponent
 from batchramp_theory.verify.bands import within
-from batchramp_theory.verify.predictions import kernel_tail_exponent
+
 from . import Claim
 from ._style import save, subplots
 
@@ -47,7 +47,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax = axes[1]
     window = (30.0, 300.0)
     m = c.delta > 0
-    a = kernel_tail_exponent(2.0)
+    a = power_law_tail_exponent(2.0)
     ratio = c.gap[m] / c.shape[m]
     bare = c.gap[m] / (1 + c.delta[m]) ** -a
     ax.plot(c.delta[m], ratio / np.interp(100.0, c.delta[m], ratio), label="gap / G(Delta)  (FSL shape)")

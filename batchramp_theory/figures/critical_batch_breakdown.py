@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import max_log_ratio, within
 from batchramp_theory.verify.predictions import nsgd_matching_lr
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import within
 from batchramp_theory.verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 

@@ -15,7 +15,6 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
-
 from batchramp_theory.verify.bands import mean_and_se, within, z_band
 
 from . import Claim

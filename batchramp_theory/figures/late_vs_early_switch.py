@@ -14,7 +14,6 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
-
 from batchramp_theory.verify.bands import within
 
 from . import Claim

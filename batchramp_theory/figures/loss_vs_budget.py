@@ -16,7 +16,6 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
-
 from batchramp_theory.checks.fsl import EXPONENT_BAND, optimal_scaling
 from batchramp_theory.verify.bands import around, fitted_slope
 from batchramp_theory.verify.predictions import (

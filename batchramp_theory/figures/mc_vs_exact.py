@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import mean_and_se, z_band
+
 from . import Claim
 from ._style import save, subplots
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.checks.critical_batch import LINEAR_RULE_BAND, SQRT_RULE_BAND
 from batchramp_theory.verify.bands import fitted_slope, within
 from batchramp_theory.verify.predictions import optimal_lr_batch_exponent

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import around, max_log_ratio, max_relative_error, within
 from batchramp_theory.verify.predictions import nsgd_matching_lr
 
@@ -37,17 +36,17 @@ def _at(plan, risk, points):
 
 
 def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
-    rules = [bt.ramp_rule(2.0, alpha=a, beta=b, line=line) for a, b in members]
+    rules = [bt.ramp_rule(2.0, lr_factor=a, batch_factor=b, line=line) for a, b in members]
     rules.append(control)
     plans = [bt.ramp_schedule(base, b0, r) for r in rules]
     cosine = base.to_schedule(b0)
     risks = bt.expected_risk(p, [pl.schedule for pl in plans] + [cosine], opt)
-    points = np.concatenate([plans[0].milestones, [base.total_samples]])
+    points = np.concatenate([plans[0].milestones, [base.budget]])
     ref = _at(plans[0], risks[0], points)
     out = []
     colors = ["k", "C0", "C1", "C2", "C3", "C4"]
     # Ratio panel: risk / risk of the (2,1) member at equal samples, from just before the first cut.
-    grid = np.linspace(0.9 * plans[0].milestones[0], base.total_samples, 400)
+    grid = np.linspace(0.9 * plans[0].milestones[0], base.budget, 400)
     ref_grid = _at(plans[0], risks[0], grid)
     for i, (pl, r) in enumerate(zip(plans, risks)):
         n = pl.schedule.steps
@@ -57,7 +56,7 @@ def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
         ax_t.plot(np.arange(n + 1), r[: n + 1], ls, color=colors[i % 6], lw=1.2)
         ax_r.plot(grid, _at(pl, r, grid) / ref_grid, ls, color=colors[i % 6], lw=1.2)
         dev = max_log_ratio(ref, _at(pl, r, points))
-        out.append({"alpha": pl.rule.alpha, "beta": pl.rule.beta, "steps": n, "max_log_ratio": dev,
+        out.append({"alpha": pl.rule.lr_factor, "beta": pl.rule.batch_factor, "steps": n, "max_log_ratio": dev,
                     "admissible": pl.rule.admissible, "control": i == len(members),
                     "samples": pl.schedule.samples_seen, "risk": r[: n + 1]})
     ax_s.plot(cosine.samples_seen, risks[-1][: cosine.steps + 1], color="0.6", lw=0.8, label="continuous cosine base (OLMo)")
@@ -80,8 +79,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     claims, data = [], {}
     rows = [
         ("NSGD (expected normaliser)", bt.NormalizedSGD("expected"), lr_nsgd, NSGD_MEMBERS,
-         bt.ramp_rule(2.0, alpha=1.0, beta=2.0, line="sgd"), "nsgd", 0.02),
-        ("SGD", bt.SGD(), lr_sgd, SGD_MEMBERS, bt.ramp_rule(2.0, alpha=1.0, beta=4.0, line="nsgd"), "sgd", 0.01),
+         bt.ramp_rule(2.0, lr_factor=1.0, batch_factor=2.0, line="sgd"), "nsgd", 0.02),
+        ("SGD", bt.SGD(), lr_sgd, SGD_MEMBERS, bt.ramp_rule(2.0, lr_factor=1.0, batch_factor=4.0, line="nsgd"), "sgd", 0.01),
     ]
     for (title, opt, lr, members, control, line, band), (ax_s, ax_t, ax_r) in zip(rows, axes):
         base = bt.olmo_cosine_lr(lr, total)

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import around, max_log_ratio, within
 from batchramp_theory.verify.predictions import ramp_step_ratio
 

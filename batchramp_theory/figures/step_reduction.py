@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
-
 from batchramp_theory.verify.bands import around, max_relative_error, within
 from batchramp_theory.verify.predictions import (
     half_cosine_step_reduction,
@@ -108,7 +107,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         table2 = []
         for b_idx, b in enumerate((256, 512)):
             for (a, be), s256, s512 in PAPER_TABLE2:
-                plan = bt.ramp_schedule(bt.olmo_cosine_lr(1.0, 3.3e9), b, bt.ramp_rule(2.0, alpha=a, beta=be),
+                plan = bt.ramp_schedule(bt.olmo_cosine_lr(1.0, 3.3e9), b, bt.ramp_rule(2.0, lr_factor=a, batch_factor=be),
                                         tokens_per_sample=1024)
                 table2.append({"alpha": a, "beta": be, "batch": b, "paper": (s256, s512)[b_idx],
                                "ours": plan.accounting.ramp_steps})

@@ -8,7 +8,7 @@ Statistics (plain numbers):
 * :func:`max_abs_z` the largest ``|z|`` of Monte Carlo means against exact values
   (:func:`mean_and_se` the means and standard errors it uses, also for plotting);
 * :func:`fitted_slope` the least-squares exponent of ``y ~ x^slope``
-  (:func:`batchramp_theory.critical_batch.fit_power`).
+  (:func:`batchramp_theory.fitting.fit_power`).
 
 Results (:class:`~batchramp_theory.verify.result.CheckResult`): :func:`within` holds a statistic
 to a bound (a number ``b``: ``statistic <= b``; a pair: ``low <= statistic <= high``),
@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ..critical_batch import fit_power
+from ..fitting import fit_power
 from .result import CheckResult, Claim
 
 __all__ = [

@@ -2,12 +2,14 @@
 
 The checks (:mod:`batchramp_theory.checks`), the figures (:mod:`batchramp_theory.figures`) and
 the CLI compare measured numbers with these functions; none of them writes a prediction inline.
-``capacity`` is the capacity exponent ``beta`` (``lambda_j ~ j^-beta``), ``source`` the source
+The FSL kernel's exponents ``2 - 1/beta`` and ``1 - 1/beta`` belong to the FSL's mathematics and
+are used from :mod:`batchramp_theory.fsl.kernels` (``power_law_kernel_exponent``,
+``power_law_tail_exponent``). ``capacity`` is the capacity exponent ``beta`` (``lambda_j ~ j^-beta``), ``source`` the source
 exponent ``s`` (``lambda_j theta_j^2 ~ j^-(s beta + 1)``); a task is *hard* when
 ``s < 1 - 1/beta`` and *easy* otherwise (:func:`batchramp_theory.fsl.regime`).
 
 Functional scaling laws (docs/fsl.md; arXiv 2509.19189, 2602.14208):
-:func:`kernel_exponent`, :func:`kernel_tail_exponent`, :func:`in_power_law_fsl_domain`,
+:func:`in_power_law_fsl_domain`,
 :func:`finite_size_dim`, :func:`optimal_horizon_exponent`, :func:`optimal_loss_exponent`,
 :func:`growth_fraction_exponent`, :func:`two_stage_remaining_exponent`,
 :func:`catchup_time_fraction_exponent`.
@@ -29,10 +31,9 @@ import math
 import numpy as np
 
 from ..fsl import regime as task_regime
+from ..fsl.kernels import power_law_tail_exponent
 
 __all__ = [
-    "kernel_exponent",
-    "kernel_tail_exponent",
     "in_power_law_fsl_domain",
     "finite_size_dim",
     "optimal_horizon_exponent",
@@ -62,32 +63,6 @@ def _regime(source: float, capacity: float, regime_: str | None) -> str:
 # ============================================================================ FSL (docs/fsl.md)
 
 
-def kernel_exponent(capacity: float) -> float:
-    """Exponent ``p = 2 - 1/beta`` of the FSL forgetting kernel ``K(u) = (1 + u)^-p``.
-
-    FSL paper (arXiv 2509.19189) Theorem 4.2; docs/fsl.md, "2.1 Power-law FSL".
-
-    Examples:
-        >>> kernel_exponent(2.0)
-        1.5
-    """
-    return 2.0 - 1.0 / capacity
-
-
-def kernel_tail_exponent(capacity: float) -> float:
-    """Tail exponent ``a = 1 - 1/beta`` of the kernel, ``int_u^inf K = (1 + u)^-a / a``.
-
-    It sets the catch-up shape ``G(Delta) = (1+Delta)^-a - (1+tau0+Delta)^-a`` after a batch
-    switch (arXiv 2602.14208 section 4.2; docs/fsl.md, "4. Fast catch-up") and the hard/easy
-    boundary ``s = a``.
-
-    Examples:
-        >>> kernel_tail_exponent(2.0)
-        0.5
-    """
-    return 1.0 - 1.0 / capacity
-
-
 def in_power_law_fsl_domain(source: float, capacity: float) -> bool:
     """Whether the clean power-law FSL is stated for this task: ``s <= 1 - 1/beta`` (boundary included).
 
@@ -97,7 +72,7 @@ def in_power_law_fsl_domain(source: float, capacity: float) -> bool:
         >>> in_power_law_fsl_domain(0.5, 2.0), in_power_law_fsl_domain(0.8, 2.0)
         (True, False)
     """
-    return source <= kernel_tail_exponent(capacity) + 1e-12
+    return source <= power_law_tail_exponent(capacity) + 1e-12
 
 
 def finite_size_dim(source: float, capacity: float, t_max: float, deficit: float) -> float:
@@ -161,7 +136,7 @@ def growth_fraction_exponent(source: float, capacity: float) -> float:
     """
     if task_regime(source, capacity) == "easy":
         return 0.0
-    return -(kernel_tail_exponent(capacity) - source) / (2 - 1 / capacity)
+    return -(power_law_tail_exponent(capacity) - source) / (2 - 1 / capacity)
 
 
 def two_stage_remaining_exponent(source: float, capacity: float) -> float:
@@ -190,7 +165,7 @@ def catchup_time_fraction_exponent(source: float, capacity: float) -> float:
         >>> catchup_time_fraction_exponent(0.3, 2.0)
         -0.4
     """
-    a = kernel_tail_exponent(capacity)
+    a = power_law_tail_exponent(capacity)
     return -(a - source) / a
 
 

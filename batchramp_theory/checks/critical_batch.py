@@ -246,7 +246,7 @@ def seesaw(quick: bool):
     batches = 2 ** np.arange(0, 8 if quick else 10)
     kw = dict(phases=4, phase_samples=8192 if quick else 32768)
     res = seesaw_tracking(p, batches, **kw)
-    sgd_rule = seesaw_tracking(p, batches[:1], ramp_lr_factor=1.0, **kw)
+    sgd_rule = seesaw_tracking(p, batches[:1], lr_factor=1.0, **kw)
     return [
         within("critical_batch.seesaw.tracks_small_batch", res.max_ratio[0], (0.0, 1.05), expected="pass",
               reason="Seesaw (lr/sqrt2, batch x2) vs lr decay, NSGD, B0 = 1: worst risk ratio at equal samples within 5%"),

@@ -1,6 +1,6 @@
 """Equivalence checks: learning-rate decay versus batch ramps.
 
-Every comparison is at equal samples per phase (never at equal steps; docs/equivalence.md) and reports the largest
+Every comparison is at equal samples per phase (never at equal steps; docs/equivalence.md, "P2: equal samples per phase") and reports the largest
 ``|log(R'_k / R_k)|`` over the phase ends ``k`` (a symmetric relative deviation; 0.01 is 1%).
 Exact recursions are used wherever they exist; Monte Carlo (common random numbers, fixed
 seeds) for the sample / conditional normalisers and Adam. Each equivalence has a negative
@@ -75,7 +75,7 @@ def sgd_equivalence(quick: bool):
     p, b0, k2, steps = _sgd_setting(quick)
     tr = p.trace
     lr = 0.01 / tr
-    # Common warm start (Seesaw Assumption 1; docs/equivalence.md, "4. The checks"): phase 0 lasts until E <= sigma^2 at least.
+    # Common warm start (Seesaw Assumption 1; docs/equivalence.md, "P5: a common warm start"): phase 0 lasts until E <= sigma^2 at least.
     p0 = max(steps, warm_start_steps(p, lr, b0, level=1.0))
     out = []
 
@@ -146,7 +146,7 @@ def _sgd_lr_range(p, b0, k, steps, p0, quick):
 # Variance-dominated setting (Assumption 2): sigma = 8 with B0 = 64 keeps the noise term
 # sigma^2 trH/B above ~95% of E|g|^2, and B0 = 64 keeps batch flooring of sqrt(2)-type
 # ramps below 2%. Effective SGD lr lr*sqrt(B0)/(sigma sqrt(trH)) = 0.01/trH (nsgd_matching_lr):
-# Theorem 1's bound applies to the effective lr (docs/equivalence.md, "1.2 Normalised SGD and Adam").
+# Theorem 1's bound applies to the effective lr (docs/equivalence.md, "P7: the learning-rate bound").
 # Band 2%: Corollary 1 is exact in the reduced model and holds up to the (1 - noise
 # fraction) ~ 5% correction with the exact normaliser; measured Seesaw ~0.3%.
 _NSGD_BAND = 0.02
@@ -187,7 +187,7 @@ def nsgd_expected(quick: bool):
     out.append(within(
         "nsgd.equivalence.expected.alpha_lt_sqrt_beta", max_log_ratio(r[0], r[-2]), _NSGD_BAND, expected="fail",
         reason=f"negative control: (1,4) has alpha < sqrt(beta) (Lemma 4): with the exact normaliser it deviates "
-        f"(ratios at phase ends {_fmt(r[-2] / r[0])}) rather than blowing up (docs/equivalence.md, 1.2)",
+        f"(ratios at phase ends {_fmt(r[-2] / r[0])}) rather than blowing up (docs/equivalence.md, 'P8: what divergence means')",
     ))
     return out
 

@@ -79,7 +79,7 @@ def agreement_dim(source: float, capacity: float, t_max: float, deficit: float =
     """Power-of-2 dimension with finite-size signal deficit ``(t_max / dim^beta)^s <= deficit`` (capped).
 
     Modes ``j > dim`` are missing from a finite problem; their share of the infinite-dimensional
-    signal at time ``t`` is about ``(t/dim^beta)^s``: slow for small ``s`` (docs/fsl.md, "where it breaks").
+    signal at time ``t`` is about ``(t/dim^beta)^s``: slow for small ``s`` (docs/fsl.md, "2.6 Where the FSL breaks").
     """
     need = finite_size_dim(source, capacity, t_max, deficit)
     return int(min(cap, 2 ** int(np.ceil(np.log2(max(need, 16.0))))))  # powers of 2: few compiled shapes
@@ -138,7 +138,7 @@ def agreement(quick: bool):
         exact = expected_risk(p, sl)
         bound = _power_law_band(s, beta)
         for label, kw, what in [
-            ("noise_weight_lr_over_b", {"noise_weight": "lr/B"}, "per-step noise weight lr/B instead of lr^2/B (docs/fsl.md, '1. Conventions')"),
+            ("noise_weight_lr_over_b", {"noise_weight": "lr/B"}, "per-step noise weight lr/B instead of lr^2/B (docs/fsl.md, 'Noise weight per step')"),
             ("kernel_tail_exponent", {"kernel_exponent": power_law_tail_exponent(beta)}, "kernel exponent 1-1/beta (the tail's) instead of 2-1/beta"),
         ]:
             _, errs = _power_law_transfer(p, scheds, exact, s, beta, cfg["noise"], cfg["window"], **kw)

@@ -72,7 +72,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     total = float(steps * b0)
     tr, sig = p.trace, float(p.noise)
     # Effective SGD learning rate 0.01/trH at B0: Theorem 1's regime, whose bound applies to the
-    # effective lr (docs/equivalence.md, "1.2 Normalised SGD and Adam").
+    # effective lr (docs/equivalence.md, "P7: the learning-rate bound of Corollary 1").
     lr_nsgd = nsgd_matching_lr(0.01, sig, tr, b0)
     lr_sgd = 0.01 / tr
     fig, axes = subplots(2, 3, figsize=(15, 7.5))
@@ -119,6 +119,6 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
             claims.append(within("NSGD: members with alpha < sqrt(beta) (Lemma 4) deviate more than Seesaw", aggr,
                                  (seesaw["max_log_ratio"], np.inf), figure=NAME, predicted=f"> Seesaw's {seesaw['max_log_ratio']:.3g}",
                                  reason="(2^{1/4}, 2^{3/2}) and (1, 4): their effective lr grows at every cut; with the exact "
-                                 "normaliser they drift away instead of diverging (docs/equivalence.md, 1.2)"))
+                                 "normaliser they drift away instead of diverging (docs/equivalence.md, 'P8: what divergence means')"))
     save(fig, NAME, out_dir, data, claims)
     return claims

@@ -66,7 +66,7 @@ def _regime(source: float, capacity: float, regime_: str | None) -> str:
 def in_power_law_fsl_domain(source: float, capacity: float) -> bool:
     """Whether the clean power-law FSL is stated for this task: ``s <= 1 - 1/beta`` (boundary included).
 
-    FSL paper (arXiv 2509.19189) Theorem 4.2; docs/fsl.md, "2.5 Measured agreement".
+    FSL paper (arXiv 2509.19189) Theorem 4.2; docs/fsl.md, "The functional scaling law (Theorem 4.2)".
 
     Examples:
         >>> in_power_law_fsl_domain(0.5, 2.0), in_power_law_fsl_domain(0.8, 2.0)
@@ -79,8 +79,8 @@ def finite_size_dim(source: float, capacity: float, t_max: float, deficit: float
     """Dimension ``d`` at which a finite problem's missing signal at intrinsic time ``t_max`` is ``deficit``.
 
     Modes ``j > d`` are missing; their share of the infinite-dimensional signal at time ``t``
-    is about ``(t / d^beta)^s``, so ``d = (t_max / deficit^(1/s))^(1/beta)`` (docs/fsl.md,
-    "2.6 Where the FSL breaks").
+    is about ``(t / d^beta)^s``, so ``d = (t_max / deficit^(1/s))^(1/beta)``
+    (docs/fsl.md, "2.6 Where the FSL breaks").
 
     Examples:
         >>> round(finite_size_dim(0.5, 2.0, 100.0, 0.1), 6)
@@ -93,8 +93,8 @@ def optimal_horizon_exponent(source: float, capacity: float, regime: str | None 
     """Exponent of the FSL-optimal horizon ``T* ~ D^x`` in the data budget ``D``.
 
     Easy tasks: ``x = beta / (1 + s beta)``; hard tasks sit at ``b_min`` almost throughout, so
-    ``T* ~ D / b_min``: ``x = 1`` (arXiv 2602.14208 section 3.2; docs/fsl.md, "3.1 The
-    problem"). ``regime`` overrides :func:`batchramp_theory.fsl.regime` (for negative controls).
+    ``T* ~ D / b_min``: ``x = 1`` (arXiv 2602.14208 section 3.2;
+    docs/fsl.md, "Optimal batch schedule"). ``regime`` overrides :func:`batchramp_theory.fsl.regime` (for negative controls).
 
     Examples:
         >>> round(optimal_horizon_exponent(0.8, 2.0), 4), optimal_horizon_exponent(0.3, 2.0)
@@ -109,7 +109,7 @@ def optimal_loss_exponent(source: float, capacity: float, regime: str | None = N
     """Exponent of the FSL-optimal loss ``L* ~ D^x`` in the data budget ``D``.
 
     Easy tasks: ``x = -s beta / (1 + s beta)``; hard tasks: ``x = -s`` (arXiv 2602.14208
-    section 3.2; docs/fsl.md, "3.1 The problem"). ``regime`` overrides the task's regime (the
+    section 3.2; docs/fsl.md, "Optimal batch schedule"). ``regime`` overrides the task's regime (the
     negative control holds a hard task to the easy formula).
 
     Examples:
@@ -128,7 +128,7 @@ def growth_fraction_exponent(source: float, capacity: float) -> float:
 
     Hard tasks: ``x = -(1 - 1/beta - s) / (2 - 1/beta)`` (a vanishing fraction of training with
     ``b* > b_min``); easy tasks grow the batch throughout (fraction 1): ``x = 0``
-    (arXiv 2602.14208 section 3.2; docs/fsl.md, "3.1 The problem").
+    (arXiv 2602.14208 section 3.2; docs/fsl.md, "Optimal batch schedule").
 
     Examples:
         >>> round(growth_fraction_exponent(0.3, 2.0), 4), growth_fraction_exponent(0.8, 2.0)
@@ -143,7 +143,7 @@ def two_stage_remaining_exponent(source: float, capacity: float) -> float:
     """Exponent of the large-batch data ``D - P* ~ D^x`` of the optimal two-stage switch ``B1 -> B2``.
 
     Hard tasks: ``x = (1 + s) / (2 - 1/beta)`` (switch late); easy tasks switch at once
-    (``P* = 0``): ``x = 1`` (arXiv 2602.14208 section 3.3; docs/fsl.md, "3.1 The problem").
+    (``P* = 0``): ``x = 1`` (arXiv 2602.14208 section 3.3; docs/fsl.md, "Two-stage switch").
 
     Examples:
         >>> round(two_stage_remaining_exponent(0.3, 2.0), 4), two_stage_remaining_exponent(0.8, 2.0)
@@ -159,7 +159,7 @@ def catchup_time_fraction_exponent(source: float, capacity: float) -> float:
 
     When the signal ``tau^-s`` dominates, ``x = -(1 - 1/beta - s) / (1 - 1/beta)``: negative
     (a vanishing fraction of training) exactly for hard tasks (arXiv 2602.14208 section 4.3,
-    label-noise estimate; docs/fsl.md, "4. Fast catch-up").
+    label-noise estimate; docs/fsl.md, "Catch-up time and task difficulty").
 
     Examples:
         >>> catchup_time_fraction_exponent(0.3, 2.0)
@@ -190,8 +190,8 @@ def critical_batch_budget_exponent(source: float) -> float:
 def time_transfer_budget_exponent() -> float:
     """Time Transfer's ``B_crit ~ T``: exponent 1 (arXiv 2410.05838 abstract, Adam on LLMs).
 
-    Not what constant-LR SGD gives in this model (docs/critical_batch.md, "3. B_crit against the
-    data budget"): the checks use it as a negative control.
+    Not what constant-LR SGD gives in this model (docs/critical_batch.md, "Time Transfer"; "3. B_crit
+    against the data budget"): the checks use it as a negative control.
     """
     return 1.0
 
@@ -222,7 +222,7 @@ def quarter_cosine_step_reduction() -> float:
 
     The reduction of a ramp whose batch follows ``1 / r(s)`` (``r``: the base LR over its initial
     value, ``s``: fraction of the samples) is ``1 - mean_s r(s)``; for ``r = cos(pi s / 2)``
-    it is ``1 - 2/pi`` (Seesaw, arXiv 2510.14717, Lemma 1; docs/equivalence.md, "2.3 Accounting").
+    it is ``1 - 2/pi`` (Seesaw, arXiv 2510.14717, Lemma 1; docs/equivalence.md, "Lemma 1 and the general formula").
     """
     return 1 - 2 / math.pi
 
@@ -248,8 +248,8 @@ def quarter_cosine_step_ratio(q: float) -> float:
 
     Along the NSGD family ``alpha sqrt(beta) = gamma`` with ``beta = gamma^q`` the batch grows as
     ``r^-q``, so the serial steps are ``mean_s r^q = Gamma((q+1)/2) / (sqrt(pi) Gamma(q/2 + 1))``
-    of the base's (``2/pi`` at ``q = 1``; Seesaw, arXiv 2510.14717, Lemma 1; docs/equivalence.md,
-    "2.3 Accounting").
+    of the base's (``2/pi`` at ``q = 1``; Seesaw, arXiv 2510.14717, Lemma 1;
+    docs/equivalence.md, "Lemma 1 and the general formula").
 
     Examples:
         >>> round(quarter_cosine_step_ratio(0.5), 4), round(quarter_cosine_step_ratio(1.0) * math.pi / 2, 12)
@@ -278,7 +278,7 @@ def nsgd_matching_lr(effective_lr_trace: float, noise: float, trace: float, batc
 
     With ``E|g|^2 ~ sigma^2 tr H / B`` (Seesaw Assumption 2), NSGD at ``(eta, B)`` is SGD with
     ``eta sqrt(B) / (sigma sqrt(tr H))`` (Seesaw, arXiv 2510.14717, Corollary 1;
-    docs/equivalence.md, "1.2 Normalised SGD and Adam"), so ``eta = c sigma / sqrt(tr H B)``.
+    docs/equivalence.md, "Corollary 1 (normalised SGD"), so ``eta = c sigma / sqrt(tr H B)``.
 
     Examples:
         >>> nsgd_matching_lr(0.01, 8.0, 4.0, 64.0)
@@ -291,7 +291,7 @@ def nsgd_effective_lr(lr: float, noise: float, trace: float, batch: float) -> fl
     """Variance-dominated effective SGD learning rate of NSGD at ``(lr, B)``: ``lr sqrt(B) / (sigma sqrt(tr H))``.
 
     The inverse of :func:`nsgd_matching_lr` (up to the factor ``tr H``); Seesaw, arXiv
-    2510.14717, Corollary 1 and Lemma 4; docs/equivalence.md, "1.2 Normalised SGD and Adam".
+    2510.14717, Corollary 1 and Lemma 4; docs/equivalence.md, "Corollary 1 (normalised SGD".
 
     Examples:
         >>> nsgd_effective_lr(0.005, 8.0, 4.0, 64.0) * 4.0

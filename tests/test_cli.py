@@ -26,6 +26,10 @@ def test_reproduce_one_figure(tmp_path, name):
         assert (tmp_path / f"{name}.{ext}").stat().st_size > 0
     report = (tmp_path / "REPORT.md").read_text()
     assert name in report and "PASS" in report and "FAIL" not in report
+    claims = json.loads((tmp_path / f"{name}.json").read_text())["claims"]
+    # A claim's record: the figure fields first, then those of a check result (one result type).
+    assert claims and all(list(c)[:6] == ["figure", "name", "measured", "predicted", "passed", "detail"] for c in claims)
+    assert all(c["figure"] == name and c["statistic"] == c["measured"] and c["agrees"] for c in claims)
 
 
 def test_unknown_figure_is_a_clear_error(tmp_path, capsys):

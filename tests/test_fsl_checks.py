@@ -24,9 +24,10 @@ def test_fsl_checks_agree_with_theory():
 
 @pytest.mark.parametrize("name", ["fsl_vs_simulation", "optimal_batch", "catchup", "late_vs_early_switch", "loss_vs_budget"])
 def test_fsl_figures_quick(tmp_path, name):
-    from batchramp_theory.figures import make_figure
+    from batchramp_theory.figures import Claim, make_figure
 
     claims = make_figure(name, tmp_path, quick=True)
     assert claims and all(c.passed for c in claims), [c for c in claims if not c.passed]
+    assert all(isinstance(c, Claim) and c.figure == name for c in claims)
     for ext in ("png", "pdf", "json"):
         assert (tmp_path / f"{name}.{ext}").stat().st_size > 0

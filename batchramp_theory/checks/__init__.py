@@ -7,6 +7,11 @@ held to, whether it ``passed`` (statistic within bound), what the theory ``expec
 equivalent must fail), and a one-line ``reason``. A check *agrees* with theory when
 ``passed == (expected == "pass")``; ``batchramp check`` exits non-zero otherwise.
 
+The result type and the band helpers are those of :mod:`batchramp_theory.verify`
+(:class:`~batchramp_theory.verify.result.CheckResult`, :mod:`~batchramp_theory.verify.bands`),
+shared with the figures; theory predictions come from
+:mod:`batchramp_theory.verify.predictions`.
+
 Check modules live beside this file and are listed in ``_MODULES``; importing one
 registers its checks.
 """
@@ -14,50 +19,17 @@ registers its checks.
 from __future__ import annotations
 
 import importlib
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+
+from ..verify.bands import z_band
+from ..verify.result import CheckResult, agrees
 
 __all__ = ["CheckResult", "register", "registered", "run_checks", "agrees"]
 
 # Modules whose import registers checks (one per theory area).
 _MODULES = ["core", "equivalence", "fsl", "critical_batch", "scale"]
 
-_REGISTRY: dict[str, Callable[[bool], list["CheckResult"]]] = {}
-
-
-class CheckResult(NamedTuple):
-    """Outcome of one check.
-
-    Attributes:
-        name: dotted name, e.g. ``"sgd.equivalence.decay_vs_ramp"``.
-        statistic: the measured number (ratio, z-score, exponent, ...).
-        bound: the tolerance it was held to (a number or a ``(low, high)`` band).
-        passed: whether ``statistic`` lies within ``bound``.
-        expected: ``"pass"``, or ``"fail"`` for a negative control.
-        reason: one line saying what was compared and why the bound is what it is.
-    """
-
-    name: str
-    statistic: float
-    bound: float | tuple[float, float]
-    passed: bool
-    expected: str
-    reason: str
-
-    @property
-    def agrees(self) -> bool:
-        return self.passed == (self.expected == "pass")
-
-    def to_dict(self) -> dict:
-        d = self._asdict()
-        d["statistic"] = float(self.statistic)
-        d["bound"] = list(self.bound) if isinstance(self.bound, tuple) else float(self.bound)
-        d["passed"] = bool(self.passed)
-        d["agrees"] = bool(self.agrees)
-        return d
-
-
-def agrees(results: list[CheckResult]) -> bool:
-    return all(r.agrees for r in results)
+_REGISTRY: dict[str, Callable[[bool], list[CheckResult]]] = {}
 
 
 def register(group: str):
@@ -101,11 +73,5 @@ def run_checks(quick: bool = True, select: list[str] | None = None, progress: bo
     return results
 
 
-def z_band_check(name, mc: "np.ndarray", exact: "np.ndarray", *, k: float, expected: str, reason: str) -> CheckResult:
-    """Max |z| of Monte Carlo means (runs on axis 0) against exact values, held to ``k``."""
-    import numpy as np
-
-    se = mc.std(axis=0, ddof=1) / np.sqrt(mc.shape[0])
-    z = np.abs(mc.mean(axis=0) - exact) / np.where(se > 0, se, np.inf)
-    stat = float(np.max(z))
-    return CheckResult(name, stat, k, stat <= k, expected, reason)
+# Deprecated spelling of :func:`batchramp_theory.verify.bands.z_band` (same signature).
+z_band_check = z_band

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import Momentum, NormalizedSGD, SGD, constant, expected_risk, power_law_problem, simulate
-from . import register, z_band_check
+from .. import SGD, Momentum, NormalizedSGD, constant, expected_risk, power_law_problem, simulate
+from ..verify.bands import z_band
+from . import register
 
 # 5 standard errors: the max over ~10 recorded steps of |z| exceeds 5 with probability ~1e-5
 # under the null; seeds are fixed, so a failure is a real fault.
@@ -28,7 +29,7 @@ def mc_vs_exact(quick: bool):
         ramp = constant(lr, 2, steps) + constant(lr, 16, steps)
         exact = expected_risk(p, ramp, opt, record_steps=rec)
         mc = simulate(p, ramp, opt, num_runs=runs, seed=7, record_steps=rec)
-        out.append(z_band_check(
+        out.append(z_band(
             f"core.mc_vs_exact.{label}", mc, exact, k=_K, expected="pass",
             reason=f"MC mean of {runs} runs vs exact recursion, batch ramp 2->16, max |z| over {rec.size} steps",
         ))
@@ -37,7 +38,7 @@ def mc_vs_exact(quick: bool):
     ramp = constant(0.4, 2, steps) + constant(0.4, 16, steps)
     wrong = constant(0.4, 2, steps) + constant(0.4, 64, steps)
     mc = simulate(p, ramp, SGD(), num_runs=runs, seed=7, record_steps=rec)
-    out.append(z_band_check(
+    out.append(z_band(
         "core.mc_vs_exact.negative_control", mc, expected_risk(p, wrong, SGD(), record_steps=rec), k=_K,
         expected="fail", reason="MC of ramp 2->16 against the recursion of ramp 2->64 (not the same process)",
     ))

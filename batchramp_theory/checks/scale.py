@@ -10,17 +10,12 @@ subsample of the spectrum), which the theory of the quadrature says must miss.
 
 from __future__ import annotations
 
-import numpy as np
-
-from .. import Momentum, NormalizedSGD, SGD, Problem, Schedule, constant, cosine, expected_risk, power_law_problem
-from . import CheckResult, register
+from .. import SGD, Momentum, NormalizedSGD, Problem, Schedule, constant, cosine, expected_risk, power_law_problem
+from ..verify.bands import max_relative_error, within
+from . import register
 
 # The issue-7 requirement: within 1% of the exact recursion over the whole run.
 _BOUND = 0.01
-
-
-def _rel(a, b) -> float:
-    return float(np.max(np.abs(np.asarray(a) / np.asarray(b) - 1.0)))
 
 
 @register("scale.quadrature")
@@ -36,12 +31,12 @@ def quadrature(quick: bool):
     why = f"max rel. error over {sched.steps} steps, {quad_p.dim} nodes vs {dim} exact modes (beta={beta}, s={s}); 1% requirement"
     for label, opt, scale in [("sgd", SGD(), 1.0), ("momentum", Momentum(0.5), 0.5), ("nsgd_expected", NormalizedSGD("expected"), 0.3)]:
         sc = sched.scale_lr(scale)
-        err = _rel(expected_risk(quad_p, sc, opt), expected_risk(exact_p, sc, opt))
-        out.append(CheckResult(f"scale.quadrature.{label}", err, _BOUND, err <= _BOUND, "pass", why))
-    err = _rel(mode_sum_fsl(quad_p, sched).risk(), mode_sum_fsl(exact_p, sched).risk())
-    out.append(CheckResult("scale.quadrature.fsl_mode_sum", err, _BOUND, err <= _BOUND, "pass", why))
+        err = max_relative_error(expected_risk(quad_p, sc, opt), expected_risk(exact_p, sc, opt))
+        out.append(within(f"scale.quadrature.{label}", err, _BOUND, reason=why))
+    err = max_relative_error(mode_sum_fsl(quad_p, sched).risk(), mode_sum_fsl(exact_p, sched).risk())
+    out.append(within("scale.quadrature.fsl_mode_sum", err, _BOUND, reason=why))
     naive = Problem(quad_p.eigenvalues, quad_p.target, sigma)
-    err = _rel(expected_risk(naive, sched), expected_risk(exact_p, sched))
-    out.append(CheckResult("scale.quadrature.negative_control", err, _BOUND, err <= _BOUND, "fail",
-                           "the same nodes with unit weights (a log-spaced subsample, no quadrature): must miss the 1% bound"))
+    err = max_relative_error(expected_risk(naive, sched), expected_risk(exact_p, sched))
+    out.append(within("scale.quadrature.negative_control", err, _BOUND, expected="fail",
+                      reason="the same nodes with unit weights (a log-spaced subsample, no quadrature): must miss the 1% bound"))
     return out

@@ -59,7 +59,8 @@ def run(args) -> int:
 
     import batchramp_theory as bt
 
-    from ..figures._style import STYLE, _jsonable, subplots
+    from ..figures._style import STYLE, jsonable, subplots
+    from ..verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 
     console = Console()
     if args.policy == "fixed" and args.lr is None:
@@ -93,10 +94,10 @@ def run(args) -> int:
     console.print(summary)
     if scaling is not None:
         e, n = scaling.exponent, scaling.noise_exponent
-        s = args.source
         console.print(
             f"B_crit ~ D^{e.slope:.3f} (stderr {e.slope_stderr:.3f}); B_noise ~ D^{n.slope:.3f}; "
-            f"constant-LR FSL prediction s/(1+s) = {s / (1 + s):.3f}; Time Transfer: 1"
+            f"constant-LR FSL prediction s/(1+s) = {critical_batch_budget_exponent(args.source):.3f}; "
+            f"Time Transfer: {time_transfer_budget_exponent():g}"
         )
     t = trs[args.detail]
     detail = Table(title=f"per batch, target {t.target:.4g}")
@@ -126,7 +127,7 @@ def run(args) -> int:
     if scaling is not None:
         payload["budget_exponent"] = scaling.exponent._asdict()
         payload["b_noise_exponent"] = scaling.noise_exponent._asdict()
-    (args.out / "critical_batch.json").write_text(json.dumps(_jsonable(payload), indent=1))
+    (args.out / "critical_batch.json").write_text(json.dumps(jsonable(payload), indent=1))
 
     fig, (ax0, ax1) = subplots(1, 2, figsize=(9, 3.6))
     colors = [f"C{i % 10}" for i in range(len(trs))]

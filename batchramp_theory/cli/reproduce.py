@@ -52,7 +52,7 @@ def run(args) -> int:
         "|---|---|---|---|---|---|",
     ]
     n_fail = 0
-    for name, secs, claims in rows:
+    for name, _secs, claims in rows:
         for c in claims:
             n_fail += not c.passed
             lines.append(f"| [{name}]({name}.png) | {c.name} | {c.measured:.4g} | {c.predicted} | {'PASS' if c.passed else 'FAIL'} | {c.detail} |")

@@ -3,13 +3,19 @@
 Each figure is a module here that uses only the public API and defines ``TITLE`` and
 ``make(out_dir: Path, quick: bool) -> list[Claim]``; it saves PNG, PDF and JSON (data and
 claims) through :func:`batchramp_theory.figures._style.save`. Register it in ``FIGURES``.
+
+A claim is a :class:`batchramp_theory.verify.CheckResult` with ``figure`` and ``predicted`` set
+(``Claim`` builds one in the historical argument order); figures build claims with the helpers
+of :mod:`batchramp_theory.verify.bands` and take their predictions from
+:mod:`batchramp_theory.verify.predictions`.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import NamedTuple
+
+from batchramp_theory.verify.result import Claim
 
 __all__ = ["Claim", "FIGURES", "make_figure"]
 
@@ -34,24 +40,8 @@ FIGURES: dict[str, str] = {
 }
 
 
-class Claim(NamedTuple):
-    """One claim a figure tests: the measured value, the predicted value or band, pass/fail."""
-
-    figure: str
-    name: str
-    measured: float
-    predicted: str
-    passed: bool
-    detail: str
-
-    def to_dict(self) -> dict:
-        d = self._asdict()
-        d["measured"] = float(self.measured)
-        d["passed"] = bool(self.passed)
-        return d
-
-
 def make_figure(name: str, out_dir: Path, quick: bool = True) -> list[Claim]:
+    """Make figure ``name`` in ``out_dir`` (PNG, PDF, JSON) and return its claims."""
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
     module = importlib.import_module(f"{__name__}.{FIGURES[name]}")

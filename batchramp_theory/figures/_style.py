@@ -28,18 +28,21 @@ def subplots(*args, **kwargs):
         return plt.subplots(*args, **kwargs)
 
 
-def _jsonable(x):
+def jsonable(x):
+    """``x`` with arrays as lists, NumPy scalars as Python numbers and non-finite floats as strings."""
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
+        return jsonable(x.tolist())
     if isinstance(x, (np.floating, float)):
         return float(x) if np.isfinite(x) else str(float(x))
     if isinstance(x, np.integer):
         return int(x)
     return x
+
+
 
 
 def save(fig, name: str, out_dir: Path, data: dict, claims: list) -> None:
@@ -50,5 +53,5 @@ def save(fig, name: str, out_dir: Path, data: dict, claims: list) -> None:
         fig.savefig(out_dir / f"{name}.png")
         fig.savefig(out_dir / f"{name}.pdf")
     plt.close(fig)
-    payload = {"data": _jsonable(data), "claims": [c.to_dict() for c in claims]}
+    payload = {"data": jsonable(data), "claims": jsonable([c.to_dict() for c in claims])}  # bounds may be infinite
     (out_dir / f"{name}.json").write_text(json.dumps(payload, indent=1))

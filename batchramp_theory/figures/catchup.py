@@ -15,6 +15,8 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
+from batchramp_theory.fsl.kernels import power_law_tail_exponent
+from batchramp_theory.verify.bands import within
 
 from . import Claim
 from ._style import save, subplots
@@ -45,7 +47,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax = axes[1]
     window = (30.0, 300.0)
     m = c.delta > 0
-    a = 0.5
+    a = power_law_tail_exponent(2.0)
     ratio = c.gap[m] / c.shape[m]
     bare = c.gap[m] / (1 + c.delta[m]) ** -a
     ax.plot(c.delta[m], ratio / np.interp(100.0, c.delta[m], ratio), label="gap / G(Delta)  (FSL shape)")
@@ -55,11 +57,13 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
            title="gap shape: G(Delta) = (1+D)^-a - (1+tau0+D)^-a")
     ax.legend(fontsize=7)
     flat = c.flatness(window)
-    claims.append(Claim(NAME, "gap/G(Delta) flat over Delta in [30, 300] (max/min - 1)", flat, "<= 0.05", flat <= 0.05, f"tau0={c.tau0:g}, B {b1}->{b2}"))
+    claims.append(within("gap/G(Delta) flat over Delta in [30, 300] (max/min - 1)", flat, 0.05, reason=f"tau0={c.tau0:g}, B {b1}->{b2}",
+                         figure=NAME, predicted="<= 0.05"))
     mb = (c.delta >= window[0]) & (c.delta <= window[1])
     rb = c.gap[mb] / (1 + c.delta[mb]) ** -a
     fb = float(rb.max() / rb.min() - 1)
-    claims.append(Claim(NAME, "negative control: gap over the bare power law is not flat", fb, "> 0.05", fb > 0.05, "dropping the -(1+tau0+Delta) term"))
+    claims.append(within("negative control: gap over the bare power law is not flat", fb, (0.05, np.inf),
+                         reason="dropping the -(1+tau0+Delta) term", figure=NAME, predicted="> 0.05"))
     data["shape"] = {"delta": c.delta, "gap": c.gap, "G": c.shape}
 
     ax = axes[2]
@@ -70,9 +74,9 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.plot(d, cb.gap[1:] / cb.gap0, color=f"C{i}", label=f"exact, beta={beta:g}")
         ax.plot(d, cb.shape[1:] / cb.shape[0], color=f"C{i}", ls="--", lw=0.8, label=f"FSL G(Delta)/G(0), beta={beta:g}")
         gone = 1 - cb.remaining(1.0)
-        ok = gone >= 0.5 if beta >= 2 else gone < 0.5
-        claims.append(Claim(NAME, f"beta={beta:g}: fraction of the excess gone within Delta=1", gone, ">= 0.5" if beta >= 2 else "< 0.5 (slow forgetting)", ok,
-                            f"tau0={cb.tau0:g}; FSL half-life {fsl.half_life(beta):.3g}"))
+        claims.append(within(f"beta={beta:g}: fraction of the excess gone within Delta=1", gone,
+                             (0.5, 1.0) if beta >= 2 else (-np.inf, 0.5), reason=f"tau0={cb.tau0:g}; FSL half-life {fsl.half_life(beta):.3g}",
+                             figure=NAME, predicted=">= 0.5" if beta >= 2 else "< 0.5 (slow forgetting)"))
         data[f"drop_beta{beta:g}"] = {"delta": cb.delta, "remaining": cb.gap / cb.gap0}
     ax.set(xscale="log", yscale="log", xlabel="Delta = intrinsic time since the switch", ylabel="gap / gap at the switch",
            title="sudden drop: fraction of the excess left")

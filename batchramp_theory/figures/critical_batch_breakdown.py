@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
+from batchramp_theory.verify.bands import max_log_ratio, within
+from batchramp_theory.verify.predictions import nsgd_matching_lr
 
 from . import Claim
 from ._style import save, subplots
@@ -28,23 +30,22 @@ SQ2 = math.sqrt(2.0)
 
 
 def _scan(p, batches, k, steps, eff):
-    tr, lam, sig = p.trace, np.asarray(p.eigenvalues), float(p.noise)
+    tr, sig = p.trace, float(p.noise)
     nsgd = bt.NormalizedSGD("expected")
     rows = []
     for b0 in batches:
         ss = [steps * b0 * 2.0**j for j in range(k)]
-        lr = eff * sig / math.sqrt(tr * b0)
+        lr = nsgd_matching_lr(eff, sig, tr, b0)
         ph = [bt.phase_schedule(lr, b0, a, b, ss) for a, b in [(2.0, 1.0), (SQ2, 2.0), (1.0, 2.0)]]
         r = bt.phase_end_risks(p, ph, nsgd)
         ph_sgd = [bt.phase_schedule(eff / tr, b0, a, b, ss) for a, b in [(2.0, 1.0), (1.0, 2.0)]]
         r_sgd = bt.phase_end_risks(p, ph_sgd, bt.SGD())
         m = bt.second_moments(p, bt.constant(lr, b0, int(ph[0].phase_end_steps[0])), nsgd)[-1]
-        bnoise = 1.0 + (lam @ m + sig**2) * np.sum(lam**2) / (lam**3 @ m)
         rows.append({
-            "batch": b0, "b_noise": bnoise,
-            "gap_seesaw": float(np.max(np.abs(np.log(r[1] / r[0])))),
-            "gap_fixed_lr": float(np.max(np.abs(np.log(r[2] / r[0])))),
-            "gap_sgd": float(np.max(np.abs(np.log(r_sgd[1] / r_sgd[0])))),
+            "batch": b0, "b_noise": float(bt.noise_stats(p, m).b_noise),
+            "gap_seesaw": max_log_ratio(r[0], r[1]),
+            "gap_fixed_lr": max_log_ratio(r[0], r[2]),
+            "gap_sgd": max_log_ratio(r_sgd[0], r_sgd[1]),
             "final_ratio_seesaw": float(r[1][-1] / r[0][-1]), "final_ratio_fixed_lr": float(r[2][-1] / r[0][-1]),
             "final_decay": float(r[0][-1]),
         })
@@ -96,18 +97,17 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     opened = np.nonzero(gs > open_at)[0]
     i = int(opened[0]) if opened.size else None
     ratio = float(bs[i] / bn[i]) if i is not None else 0.0
-    claims.append(Claim(NAME, "Seesaw gap opens (> 5%) at B0 / B_noise", ratio, "in [1/8, 8]", 1 / 8 <= ratio <= 8,
-                        f"first B0 with gap > 5%: {int(bs[i]) if i is not None else 'none'}; B_noise there "
+    claims.append(within("Seesaw gap opens (> 5%) at B0 / B_noise", ratio, (1 / 8, 8), figure=NAME, predicted="in [1/8, 8]",
+                         reason=f"first B0 with gap > 5%: {int(bs[i]) if i is not None else 'none'}; B_noise there "
                         f"{bn[i] if i is not None else float('nan'):.3g}"))
     below = gs[bs / bn <= 1 / 8]
-    claims.append(Claim(NAME, "Seesaw gap well below the critical batch (B0 <= B_noise/8), max", float(below.max()),
-                        f"<= {open_at}", float(below.max()) <= open_at,
-                        f"{below.size} batches; Corollary 1 holds there (the gap has not opened)"))
-    claims.append(Claim(NAME, "Seesaw gap growth from smallest to largest B0", float(gs[-1] / gs[0]), ">= 10",
-                        gs[-1] / gs[0] >= 10, "the paper's Figure 3 trend"))
-    claims.append(Claim(NAME, "SGD control: max gap over all B0", float(gsgd.max()), f"<= {open_at}",
-                        gsgd.max() <= open_at,
-                        "Theorem 1 has no batch condition: the (2,1)/(1,2) gap never opens (lr 0.2/trH)"))
+    claims.append(within("Seesaw gap well below the critical batch (B0 <= B_noise/8), max", below.max(), open_at,
+                         figure=NAME, predicted=f"<= {open_at}",
+                         reason=f"{below.size} batches; Corollary 1 holds there (the gap has not opened)"))
+    claims.append(within("Seesaw gap growth from smallest to largest B0", gs[-1] / gs[0], (10.0, np.inf), figure=NAME,
+                         predicted=">= 10", reason="the paper's Figure 3 trend"))
+    claims.append(within("SGD control: max gap over all B0", gsgd.max(), open_at, figure=NAME, predicted=f"<= {open_at}",
+                         reason="Theorem 1 has no batch condition: the (2,1)/(1,2) gap never opens (lr 0.2/trH)"))
     data = {"rows": rows, "phases": k, "steps_per_phase": steps, "effective_lr_trH": eff}
     save(fig, NAME, out_dir, data, claims)
     return claims

@@ -14,6 +14,7 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
+from batchramp_theory.verify.bands import within
 
 from . import Claim
 from ._style import save, subplots
@@ -53,8 +54,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.legend(fontsize=7)
         ratio = finals["late switch (80% of data)"] / finals["early switch (20% of data)"]
         want = label == "hard"
-        claims.append(Claim(NAME, f"{label}: final risk late/early switch at equal data", ratio, "< 1" if want else "> 1 (easy: switch early)",
-                            (ratio < 1) if want else (ratio > 1), f"D={budget} samples"))
+        claims.append(within(f"{label}: final risk late/early switch at equal data", ratio, (-np.inf, 1.0) if want else (1.0, np.inf),
+                             figure=NAME, predicted="< 1" if want else "> 1 (easy: switch early)", reason=f"D={budget} samples"))
 
         ax = axes[1, col]
         scheds = [_switch(lr, b1, b2, budget, f) for f in fracs]
@@ -69,9 +70,11 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                title=f"{label}: final risk vs switch point, D={budget} samples")
         ax.legend(fontsize=7)
         if want:
-            claims.append(Claim(NAME, "hard: exact optimal switch point P/D", best, ">= 0.4 (late)", best >= 0.4, f"FSL (c=1) P*/D={ts.switch_fraction:.3f}"))
+            claims.append(within("hard: exact optimal switch point P/D", best, (0.4, 1.0), figure=NAME, predicted=">= 0.4 (late)",
+                                 reason=f"FSL (c=1) P*/D={ts.switch_fraction:.3f}"))
         else:
-            claims.append(Claim(NAME, "easy: exact optimal switch point P/D", best, "<= 0.1 (at once)", best <= 0.1, f"FSL (c=1) P*/D={ts.switch_fraction:.3f}"))
+            claims.append(within("easy: exact optimal switch point P/D", best, 0.1, figure=NAME, predicted="<= 0.1 (at once)",
+                                 reason=f"FSL (c=1) P*/D={ts.switch_fraction:.3f}"))
         data[label] = {"finals": finals, "switch_fractions": fracs, "final_risk": final, "fsl_switch_fraction": ts.switch_fraction}
     save(fig, NAME, out_dir, data, claims)
     return claims

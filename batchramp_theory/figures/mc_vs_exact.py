@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
+from batchramp_theory.verify.bands import mean_and_se, z_band
 
 from . import Claim
 from ._style import save, subplots
@@ -27,13 +28,13 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         rec = np.unique(np.geomspace(1, sched.steps, 60).astype(int))
         exact = bt.expected_risk(p, sched, opt, record_steps=rec)
         mc = bt.simulate(p, sched, opt, num_runs=runs, seed=1, record_steps=rec)
-        mean, se = mc.mean(0), mc.std(0, ddof=1) / np.sqrt(runs)
+        mean, se = mean_and_se(mc)
         samples = sched.samples_seen[rec]
         ax.fill_between(samples, mean - 2 * se, mean + 2 * se, alpha=0.3, label=f"MC mean ± 2 SE ({runs} runs)")
         ax.plot(samples, exact, "k--", lw=1, label="exact recursion")
         ax.set(xscale="log", yscale="log", xlabel="samples", title=label)
-        z = float(np.max(np.abs(mean - exact) / se))
-        claims.append(Claim(NAME, f"{label}: max abs z, MC vs exact", z, "<= 5", z <= 5, f"{rec.size} recorded steps, batch 2->16"))
+        claims.append(z_band(f"{label}: max abs z, MC vs exact", mc, exact, 5.0, reason=f"{rec.size} recorded steps, batch 2->16",
+                             figure=NAME, predicted="<= 5"))
         data[label] = {"samples": samples, "exact": exact, "mc_mean": mean, "mc_se": se}
     axes[0].set_ylabel("excess risk")
     axes[0].legend(fontsize=7)

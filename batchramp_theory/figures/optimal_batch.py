@@ -15,6 +15,7 @@ import numpy as np
 
 import batchramp_theory as bt
 from batchramp_theory import fsl
+from batchramp_theory.verify.bands import within
 
 from . import Claim
 from ._style import save, subplots
@@ -43,10 +44,12 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.legend(fontsize=6.5)
         g = [r["growth_fraction"] for r in rows.values()]
         if label == "easy":
-            claims.append(Claim(NAME, "easy: b* above b_min for the whole run (growth fraction)", min(g), "= 1", min(g) >= 0.999, "all budgets 1e4..1e12"))
+            claims.append(within("easy: b* above b_min for the whole run (growth fraction)", min(g), (0.999, 1.0), figure=NAME,
+                                 predicted="= 1", reason="all budgets 1e4..1e12"))
         else:
+            # Two conditions (decreasing, and small at the largest budget): one result, no single band.
             claims.append(Claim(NAME, "hard: growth fraction shrinks with the budget", g[-1], "decreasing in D; <= 0.1 at D=1e12",
-                                bool(np.all(np.diff(g) < 0) and g[-1] <= 0.1), f"growth fractions {np.round(g, 4).tolist()}"))
+                                bool(np.all(np.diff(g) < 0) and g[-1] <= 0.1), f"growth fractions {np.round(g, 4).tolist()}", bound=0.1))
         data[f"closed_form_{label}"] = rows
 
     # Numerical optimum through the exact recursion at a small budget.
@@ -67,13 +70,15 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                title=f"{label}: exact optimum vs FSL, D={budget} samples")
         ax.legend(fontsize=7)
         gap = r_fsl / num.risk - 1.0
-        claims.append(Claim(NAME, f"{label}: exact risk of the FSL schedule over the GD optimum, minus 1", gap, "<= 0.25", gap <= 0.25,
-                            f"GD horizon {num.steps} steps vs FSL {opt.steps:.0f}; candidates {cands}"))
+        claims.append(within(f"{label}: exact risk of the FSL schedule over the GD optimum, minus 1", gap, 0.25, figure=NAME,
+                             predicted="<= 0.25", reason=f"GD horizon {num.steps} steps vs FSL {opt.steps:.0f}; candidates {cands}"))
         at_min = float(np.mean(num.schedule.batch == 1))
         if label == "hard":
-            claims.append(Claim(NAME, "hard: fraction of GD-optimal steps at b_min", at_min, ">= 0.5", at_min >= 0.5, "stable phase then growth"))
+            claims.append(within("hard: fraction of GD-optimal steps at b_min", at_min, (0.5, 1.0), figure=NAME, predicted=">= 0.5",
+                                 reason="stable phase then growth"))
         else:
-            claims.append(Claim(NAME, "easy: fraction of GD-optimal steps at b_min", at_min, "<= 0.1", at_min <= 0.1, "grows from the start"))
+            claims.append(within("easy: fraction of GD-optimal steps at b_min", at_min, 0.1, figure=NAME, predicted="<= 0.1",
+                                 reason="grows from the start"))
         data[f"numerical_{label}"] = {"fsl_batch": fs.batch, "gd_batch": num.schedule.batch, "fsl_risk": r_fsl, "gd_risk": num.risk,
                                       "gd_history": num.history, "candidates": cands, "candidate_risks": num.candidate_risks}
     save(fig, NAME, out_dir, data, claims)

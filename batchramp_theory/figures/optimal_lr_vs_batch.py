@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
+from batchramp_theory.checks.critical_batch import LINEAR_RULE_BAND, SQRT_RULE_BAND
+from batchramp_theory.verify.bands import fitted_slope, within
+from batchramp_theory.verify.predictions import optimal_lr_batch_exponent
 
 from . import Claim
 from ._style import save, subplots
@@ -28,7 +31,7 @@ def _small_b_slope(batches, lr, lims):
     """Power-law slope of ``lr(B)`` where SGD's optimum is at most 0.2 of its stability limit."""
     small = lr / lims <= 0.2
     small[:3] = True
-    return bt.fit_power(batches[small], lr[small]).slope, int(batches[small].max())
+    return fitted_slope(batches[small], lr[small]), int(batches[small].max())
 
 
 def make(out_dir: Path, quick: bool) -> list[Claim]:
@@ -53,26 +56,30 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax0.plot(batches, nsgd.best_lr, "s-", ms=3, label="NSGD (expected normaliser)")
     ax0.plot(adam_batches, adam.best_lr, "^-", ms=3, label=f"Adam (MC, {runs} runs, d={adam_dim}, D={adam_D})")
     b0 = float(batches[0])
-    ax0.plot(batches, sgd.best_lr[0] * batches / b0, "C0--", lw=0.6, label="slope 1")
-    ax0.plot(batches, nsgd.best_lr[0] * np.sqrt(batches / b0), "C1--", lw=0.6, label="slope 1/2")
+    x_sgd, x_nsgd = optimal_lr_batch_exponent("sgd"), optimal_lr_batch_exponent("nsgd")
+    ax0.plot(batches, sgd.best_lr[0] * (batches / b0) ** x_sgd, "C0--", lw=0.6, label=f"slope {x_sgd:g}")
+    ax0.plot(batches, nsgd.best_lr[0] * (batches / b0) ** x_nsgd, "C1--", lw=0.6, label=f"slope {x_nsgd:g}")
     ax0.set(xscale="log", yscale="log", xlabel="batch size B (samples/step)", ylabel="optimal constant LR eta*",
             title=f"eta*(B) at fixed data D = {D} (d = {dim})")
     ax0.legend(fontsize=6)
 
     s_sgd, b_fit = _small_b_slope(batches, sgd.best_lr, lims)
-    s_nsgd = bt.fit_power(batches[batches <= b_fit], nsgd.best_lr[batches <= b_fit]).slope
+    s_nsgd = fitted_slope(batches[batches <= b_fit], nsgd.best_lr[batches <= b_fit])
     inner = ~adam.at_edge  # an optimum at the grid's edge is only a bound
-    s_adam = bt.fit_power(adam_batches[inner], adam.best_lr[inner]).slope
-    top = bt.fit_power(batches[-3:], sgd.best_lr[-3:]).slope
+    s_adam = fitted_slope(adam_batches[inner], adam.best_lr[inner])
+    top = fitted_slope(batches[-3:], sgd.best_lr[-3:])
     peak = int(np.argmax(adam.best_lr))
     fall = float(adam.best_lr[-1] / adam.best_lr.max())  # 1: no fall above the peak (no surge)
+    lin, sq = LINEAR_RULE_BAND, SQRT_RULE_BAND
     claims = [
-        Claim(NAME, "SGD: slope of eta*(B) at small B", s_sgd, "in [0.85, 1.1] (linear rule)", 0.85 <= s_sgd <= 1.1, f"B <= {b_fit}"),
-        Claim(NAME, "SGD: slope of eta*(B) over the 3 largest B", top, "in [-0.1, 0.25] (saturated)", -0.1 <= top <= 0.25,
-              f"eta*/stability limit = {sgd.best_lr[-1] / lims[-1]:.2f} at B = {batches[-1]}"),
-        Claim(NAME, "NSGD: slope of eta*(B) at small B", s_nsgd, "in [0.38, 0.6] (square-root rule)", 0.38 <= s_nsgd <= 0.6, f"B <= {b_fit}"),
-        Claim(NAME, "Adam: slope of eta*(B)", s_adam, "in [0.3, 1.0] (McCandlish: 0.5..1 for Adam)", 0.3 <= s_adam <= 1.0,
-              f"B {adam_batches[inner][0]}..{adam_batches[inner][-1]} ({int(inner.sum())} interior optima); eta*(B_max)/max eta* = {fall:.2f} (peak at B = {adam_batches[peak]}; "
+        within("SGD: slope of eta*(B) at small B", s_sgd, lin, figure=NAME, predicted=f"in [{lin[0]:g}, {lin[1]:g}] (linear rule)",
+               reason=f"B <= {b_fit}"),
+        within("SGD: slope of eta*(B) over the 3 largest B", top, (-0.1, 0.25), figure=NAME, predicted="in [-0.1, 0.25] (saturated)",
+               reason=f"eta*/stability limit = {sgd.best_lr[-1] / lims[-1]:.2f} at B = {batches[-1]}"),
+        within("NSGD: slope of eta*(B) at small B", s_nsgd, sq, figure=NAME, predicted=f"in [{sq[0]:g}, {sq[1]:g}] (square-root rule)",
+               reason=f"B <= {b_fit}"),
+        within("Adam: slope of eta*(B)", s_adam, (0.3, 1.0), figure=NAME, predicted="in [0.3, 1.0] (McCandlish: 0.5..1 for Adam)",
+               reason=f"B {adam_batches[inner][0]}..{adam_batches[inner][-1]} ({int(inner.sum())} interior optima); eta*(B_max)/max eta* = {fall:.2f} (peak at B = {adam_batches[peak]}; "
               f"<1 would be a surge); best batch at this D: {adam.best_batch}"),
     ]
 
@@ -90,10 +97,10 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax1.set(xscale="log", yscale="log", xlabel="data budget D (samples)", ylabel="LR sensitivity (dimensionless / excess-risk units)",
             title=f"SGD LR sensitivity vs D (B = {bs})")
     ax1.legend(fontsize=6)
-    s_mean = bt.fit_power(budgets, mean_ex).slope
-    claims.append(Claim(NAME, "SGD: exponent of mean-excess LR sensitivity in D", s_mean,
-                        "< 0 (decreases with D, as Time Transfer reports)", s_mean < 0,
-                        f"relative version {rel[0]:.3g} -> {rel[-1]:.3g}; curvature {curv[0]:.3g} -> {curv[-1]:.3g}"))
+    s_mean = fitted_slope(budgets, mean_ex)
+    claims.append(within("SGD: exponent of mean-excess LR sensitivity in D", s_mean, (-np.inf, 0.0), figure=NAME,
+                         predicted="< 0 (decreases with D, as Time Transfer reports)",
+                         reason=f"relative version {rel[0]:.3g} -> {rel[-1]:.3g}; curvature {curv[0]:.3g} -> {curv[-1]:.3g}"))
     data = {
         "batches": batches, "samples": D, "sgd_best_lr": sgd.best_lr, "nsgd_best_lr": nsgd.best_lr, "stability_limit": lims,
         "sgd_best_loss": sgd.best_loss, "nsgd_best_loss": nsgd.best_loss, "sgd_best_batch": sgd.best_batch,

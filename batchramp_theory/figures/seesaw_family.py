@@ -11,12 +11,13 @@ normaliser in a variance-dominated setting (Assumption 2). Off-line controls: th
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 import batchramp_theory as bt
+from batchramp_theory.verify.bands import around, max_log_ratio, max_relative_error, within
+from batchramp_theory.verify.predictions import nsgd_matching_lr
 
 from . import Claim
 from ._style import save, subplots
@@ -35,17 +36,17 @@ def _at(plan, risk, points):
 
 
 def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
-    rules = [bt.ramp_rule(2.0, alpha=a, beta=b, line=line) for a, b in members]
+    rules = [bt.ramp_rule(2.0, lr_factor=a, batch_factor=b, line=line) for a, b in members]
     rules.append(control)
     plans = [bt.ramp_schedule(base, b0, r) for r in rules]
     cosine = base.to_schedule(b0)
     risks = bt.expected_risk(p, [pl.schedule for pl in plans] + [cosine], opt)
-    points = np.concatenate([plans[0].milestones, [base.total_samples]])
+    points = np.concatenate([plans[0].milestones, [base.budget]])
     ref = _at(plans[0], risks[0], points)
     out = []
     colors = ["k", "C0", "C1", "C2", "C3", "C4"]
     # Ratio panel: risk / risk of the (2,1) member at equal samples, from just before the first cut.
-    grid = np.linspace(0.9 * plans[0].milestones[0], base.total_samples, 400)
+    grid = np.linspace(0.9 * plans[0].milestones[0], base.budget, 400)
     ref_grid = _at(plans[0], risks[0], grid)
     for i, (pl, r) in enumerate(zip(plans, risks)):
         n = pl.schedule.steps
@@ -54,8 +55,8 @@ def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
         ax_s.plot(pl.schedule.samples_seen, r[: n + 1], ls, color=colors[i % 6], lw=1.2, label=lab)
         ax_t.plot(np.arange(n + 1), r[: n + 1], ls, color=colors[i % 6], lw=1.2)
         ax_r.plot(grid, _at(pl, r, grid) / ref_grid, ls, color=colors[i % 6], lw=1.2)
-        dev = float(np.max(np.abs(np.log(_at(pl, r, points) / ref))))
-        out.append({"alpha": pl.rule.alpha, "beta": pl.rule.beta, "steps": n, "max_log_ratio": dev,
+        dev = max_log_ratio(ref, _at(pl, r, points))
+        out.append({"alpha": pl.rule.lr_factor, "beta": pl.rule.batch_factor, "steps": n, "max_log_ratio": dev,
                     "admissible": pl.rule.admissible, "control": i == len(members),
                     "samples": pl.schedule.samples_seen, "risk": r[: n + 1]})
     ax_s.plot(cosine.samples_seen, risks[-1][: cosine.steps + 1], color="0.6", lw=0.8, label="continuous cosine base (OLMo)")
@@ -70,15 +71,16 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     b0 = 64
     total = float(steps * b0)
     tr, sig = p.trace, float(p.noise)
-    # Effective SGD learning rate 0.01/trH at B0 (Theorem 1's regime; pitfall P7).
-    lr_nsgd = 0.01 * sig / math.sqrt(tr * b0)
+    # Effective SGD learning rate 0.01/trH at B0: Theorem 1's regime, whose bound applies to the
+    # effective lr (docs/equivalence.md, "P7: the learning-rate bound of Corollary 1").
+    lr_nsgd = nsgd_matching_lr(0.01, sig, tr, b0)
     lr_sgd = 0.01 / tr
     fig, axes = subplots(2, 3, figsize=(15, 7.5))
     claims, data = [], {}
     rows = [
         ("NSGD (expected normaliser)", bt.NormalizedSGD("expected"), lr_nsgd, NSGD_MEMBERS,
-         bt.ramp_rule(2.0, alpha=1.0, beta=2.0, line="sgd"), "nsgd", 0.02),
-        ("SGD", bt.SGD(), lr_sgd, SGD_MEMBERS, bt.ramp_rule(2.0, alpha=1.0, beta=4.0, line="nsgd"), "sgd", 0.01),
+         bt.ramp_rule(2.0, lr_factor=1.0, batch_factor=2.0, line="sgd"), "nsgd", 0.02),
+        ("SGD", bt.SGD(), lr_sgd, SGD_MEMBERS, bt.ramp_rule(2.0, lr_factor=1.0, batch_factor=4.0, line="nsgd"), "sgd", 0.01),
     ]
     for (title, opt, lr, members, control, line, band), (ax_s, ax_t, ax_r) in zip(rows, axes):
         base = bt.olmo_cosine_lr(lr, total)
@@ -94,30 +96,29 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax_s.legend(fontsize=6.5)
         admissible = [r for r in res[1:-1] if r["admissible"]]
         worst = max(r["max_log_ratio"] for r in admissible)
-        claims.append(Claim(NAME, f"{title}: admissible members vs (2,1), max |log risk ratio| at the cuts",
-                            worst, f"<= {band}", worst <= band,
-                            f"{len(admissible)} members on {form}, equal samples, exact recursion"))
+        claims.append(within(f"{title}: admissible members vs (2,1), max |log risk ratio| at the cuts", worst, band, figure=NAME,
+                             predicted=f"<= {band}", reason=f"{len(admissible)} members on {form}, equal samples, exact recursion"))
         ctrl = res[-1]["max_log_ratio"]
-        claims.append(Claim(NAME, f"{title}: off-line control {res[-1]['alpha']:.3g},{res[-1]['beta']:.3g} deviates",
-                            ctrl, f"> {band}", ctrl > band, "the rule of the other line is not equivalent"))
+        claims.append(within(f"{title}: off-line control {res[-1]['alpha']:.3g},{res[-1]['beta']:.3g} deviates", ctrl, (band, np.inf),
+                             figure=NAME, predicted=f"> {band}", reason="the rule of the other line is not equivalent"))
         if line == "nsgd":
             seesaw = res[2]
             red = 1 - seesaw["steps"] / res[0]["steps"]
             want = base.stepwise_reduction(2.0, 2.0)
-            claims.append(Claim(NAME, "NSGD: Seesaw (sqrt2, 2) step reduction vs (2,1)", red,
-                                f"~{want:.3f} (1 - mean 2^-k(s))", abs(red - want) < 0.01,
-                                "serial steps at equal samples; flooring and the last step shift it slightly"))
+            claims.append(around("NSGD: Seesaw (sqrt2, 2) step reduction vs (2,1)", red, want, 0.01, figure=NAME,
+                                 predicted=f"~{want:.3f} (1 - mean 2^-k(s))",
+                                 reason="serial steps at equal samples; flooring and the last step shift it slightly"))
             # Step ratios against the paper's Table 2 (150M, B=256: 12589, 10245, 9049, 8398, 8017 steps).
             paper = np.array([12589, 10245, 9049, 8398, 8017]) / 12589
             ours = np.array([r["steps"] for r in res[:5]]) / res[0]["steps"]
-            err = float(np.max(np.abs(ours / paper - 1)))
-            claims.append(Claim(NAME, "NSGD family: step ratios vs the paper's Table 2 (B=256)", err, "<= 0.01",
-                                err <= 0.01, f"ours {np.round(ours, 4).tolist()} vs paper {np.round(paper, 4).tolist()} "
+            err = max_relative_error(ours, paper)
+            claims.append(within("NSGD family: step ratios vs the paper's Table 2 (B=256)", err, 0.01, figure=NAME, predicted="<= 0.01",
+                                 reason=f"ours {np.round(ours, 4).tolist()} vs paper {np.round(paper, 4).tolist()} "
                                 "(same schedule shape, B0=64 here: flooring differs)"))
             aggr = min(r["max_log_ratio"] for r in res[1:-1] if not r["admissible"])
-            claims.append(Claim(NAME, "NSGD: members with alpha < sqrt(beta) (Lemma 4) deviate more than Seesaw",
-                                aggr, f"> Seesaw's {seesaw['max_log_ratio']:.3g}", aggr > seesaw["max_log_ratio"],
-                                "(2^{1/4}, 2^{3/2}) and (1, 4): their effective lr grows at every cut; with the exact "
-                                "normaliser they drift away instead of diverging (pitfall P8)"))
+            claims.append(within("NSGD: members with alpha < sqrt(beta) (Lemma 4) deviate more than Seesaw", aggr,
+                                 (seesaw["max_log_ratio"], np.inf), figure=NAME, predicted=f"> Seesaw's {seesaw['max_log_ratio']:.3g}",
+                                 reason="(2^{1/4}, 2^{3/2}) and (1, 4): their effective lr grows at every cut; with the exact "
+                                 "normaliser they drift away instead of diverging (docs/equivalence.md, 'P8: what divergence means')"))
     save(fig, NAME, out_dir, data, claims)
     return claims

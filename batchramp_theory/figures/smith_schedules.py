@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 import batchramp_theory as bt
+from batchramp_theory.verify.bands import around, max_log_ratio, within
+from batchramp_theory.verify.predictions import ramp_step_ratio
 
 from . import Claim
 from ._style import save, subplots
@@ -36,11 +38,11 @@ def _invariance_panel(ax, scheds, risks, ref_name, chk, rule, data, claims, deta
     for name, sch in scheds.items():
         ctrl = "control" in name
         ax.plot(sch.samples_seen, risks[name][: sch.steps + 1], ":" if ctrl else "-", label=name)
-        dev = float(np.max(np.abs(np.log(_at(sch, risks[name], chk) / ref))))
+        dev = max_log_ratio(ref, _at(sch, risks[name], chk))
         data.setdefault(rule, {})[name] = dev
         if name != ref_name:
-            claims.append(Claim(NAME, f"{rule}: {name} vs {ref_name}", dev, "> 0.02" if ctrl else "<= 0.02",
-                                (dev > 0.02) if ctrl else (dev <= 0.02), detail))
+            claims.append(within(f"{rule}: {name} vs {ref_name}", dev, (0.02, np.inf) if ctrl else 0.02, figure=NAME,
+                                 predicted="> 0.02" if ctrl else "<= 0.02", reason=detail))
     ax.set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk", title=title)
     ax.legend(fontsize=7)
 
@@ -72,17 +74,17 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
             axes[0, col].plot(s.samples_seen, r, ls, color=c, label=lab)
             axes[0, 2].plot(np.arange(s.steps + 1), r, ls, color=c if col == 0 else f"C{3 + list(plans).index(name)}",
                             label=f"{tag} {name}")
-            dev = float(np.max(np.abs(np.log(_at(s, risks[name], points) / ref))))
+            dev = max_log_ratio(ref, _at(s, risks[name], points))
             data.setdefault(tag, {})[name] = {"samples": s.samples_seen, "risk": r, "steps": s.steps, "max_log_ratio": dev}
             if name != "decay":
-                claims.append(Claim(NAME, f"{tag}: {name} vs decay, max |log risk ratio| at milestones and end", dev,
-                                    "<= 0.02", dev <= 0.02, "equal samples; small-lr regime lr/(1-m) = 0.05/trH"))
+                claims.append(within(f"{tag}: {name} vs decay, max |log risk ratio| at milestones and end", dev, 0.02, figure=NAME,
+                                     predicted="<= 0.02", reason="equal samples; small-lr regime lr/(1-m) = 0.05/trH"))
         # Serial steps: the ramp's batch is B0 * 5^k, so steps = sum_k samples_k / (B0 5^k).
         frac = np.diff(np.concatenate([[0.0], points])) / total
-        want = float(np.sum(frac * 5.0 ** -np.arange(4)))
+        want = ramp_step_ratio(frac, 5.0)
         got = plans["ramp"].accounting.ramp_steps / plans["decay"].accounting.ramp_steps
-        claims.append(Claim(NAME, f"{tag}: ramp steps / decay steps", got, f"{want:.4f} (sum_k f_k 5^-k)",
-                            abs(got - want) < 2e-3, "pure accounting, up to the last step's overshoot"))
+        claims.append(around(f"{tag}: ramp steps / decay steps", got, want, 2e-3, figure=NAME, predicted=f"{want:.4f} (sum_k f_k 5^-k)",
+                             reason="pure accounting, up to the last step's overshoot"))
         for m in ms:
             axes[0, col].axvline(m, color="0.85", lw=0.6, zorder=0)
         axes[0, col].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk",
@@ -122,13 +124,13 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     for g in grid:
         a, b = bt.constant(g, b0, n), bt.constant(2 * g, 2 * b0, n // 2)
         r2 = bt.expected_risk(p, [a, b])
-        devs.append(float(np.max(np.abs(np.log(_at(b, r2[1], chk) / _at(a, r2[0], chk))))))
+        devs.append(max_log_ratio(_at(a, r2[0], chk), _at(b, r2[1], chk)))
     axes[1, 2].plot(grid * tr, devs, "o-")
     axes[1, 2].axhline(0.02, color="0.5", ls="--", lw=0.8)
     axes[1, 2].set(xscale="log", yscale="log", xlabel="lr * tr H (of the (lr, B) run)",
                    ylabel="max |log risk ratio|, (2lr, 2B) vs (lr, B)", title="B ~ lr holds at small lr only")
     data["B ~ lr vs lr"] = {"lr_trH": grid * tr, "max_log_ratio": devs}
-    claims.append(Claim(NAME, "B ~ lr breaks near the stability limit (largest deviation)", max(devs), "> 0.02",
-                        max(devs) > 0.02, "the SDE argument needs lr << 1/lambda_max"))
+    claims.append(within("B ~ lr breaks near the stability limit (largest deviation)", max(devs), (0.02, np.inf), figure=NAME,
+                         predicted="> 0.02", reason="the SDE argument needs lr << 1/lambda_max"))
     save(fig, NAME, out_dir, data, claims)
     return claims

@@ -1,0 +1,300 @@
+"""Theory predictions, each stated once as a function of the problem's exponents.
+
+The checks (:mod:`batchramp_theory.checks`), the figures (:mod:`batchramp_theory.figures`) and
+the CLI compare measured numbers with these functions; none of them writes a prediction inline.
+The FSL kernel's exponents ``2 - 1/beta`` and ``1 - 1/beta`` belong to the FSL's mathematics and
+are used from :mod:`batchramp_theory.fsl.kernels` (``power_law_kernel_exponent``,
+``power_law_tail_exponent``). ``capacity`` is the capacity exponent ``beta`` (``lambda_j ~ j^-beta``), ``source`` the source
+exponent ``s`` (``lambda_j theta_j^2 ~ j^-(s beta + 1)``); a task is *hard* when
+``s < 1 - 1/beta`` and *easy* otherwise (:func:`batchramp_theory.fsl.regime`).
+
+Functional scaling laws (docs/fsl.md; arXiv 2509.19189, 2602.14208):
+:func:`in_power_law_fsl_domain`,
+:func:`finite_size_dim`, :func:`optimal_horizon_exponent`, :func:`optimal_loss_exponent`,
+:func:`growth_fraction_exponent`, :func:`two_stage_remaining_exponent`,
+:func:`catchup_time_fraction_exponent`.
+
+Critical batch and optimal learning rate (docs/critical_batch.md):
+:func:`critical_batch_budget_exponent`, :func:`time_transfer_budget_exponent`,
+:func:`optimal_lr_batch_exponent`.
+
+Equivalence of LR decay and batch ramps (docs/equivalence.md; Seesaw, arXiv 2510.14717; Smith
+et al. 2017): :func:`quarter_cosine_step_reduction`, :func:`half_cosine_step_reduction`,
+:func:`quarter_cosine_step_ratio`, :func:`ramp_step_ratio`, :func:`nsgd_matching_lr`,
+:func:`nsgd_effective_lr`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..fsl import regime as task_regime
+from ..fsl.kernels import power_law_tail_exponent
+
+__all__ = [
+    "in_power_law_fsl_domain",
+    "finite_size_dim",
+    "optimal_horizon_exponent",
+    "optimal_loss_exponent",
+    "growth_fraction_exponent",
+    "two_stage_remaining_exponent",
+    "catchup_time_fraction_exponent",
+    "critical_batch_budget_exponent",
+    "time_transfer_budget_exponent",
+    "optimal_lr_batch_exponent",
+    "quarter_cosine_step_reduction",
+    "half_cosine_step_reduction",
+    "quarter_cosine_step_ratio",
+    "ramp_step_ratio",
+    "nsgd_matching_lr",
+    "nsgd_effective_lr",
+]
+
+
+def _regime(source: float, capacity: float, regime_: str | None) -> str:
+    r = task_regime(source, capacity) if regime_ is None else regime_
+    if r not in ("easy", "hard"):
+        raise ValueError(f"regime must be 'easy' or 'hard', got {r!r}")
+    return r
+
+
+# ============================================================================ FSL (docs/fsl.md)
+
+
+def in_power_law_fsl_domain(source: float, capacity: float) -> bool:
+    """Whether the clean power-law FSL is stated for this task: ``s <= 1 - 1/beta`` (boundary included).
+
+    FSL paper (arXiv 2509.19189) Theorem 4.2; docs/fsl.md, "The functional scaling law (Theorem 4.2)".
+
+    Examples:
+        >>> in_power_law_fsl_domain(0.5, 2.0), in_power_law_fsl_domain(0.8, 2.0)
+        (True, False)
+    """
+    return source <= power_law_tail_exponent(capacity) + 1e-12
+
+
+def finite_size_dim(source: float, capacity: float, t_max: float, deficit: float) -> float:
+    """Dimension ``d`` at which a finite problem's missing signal at intrinsic time ``t_max`` is ``deficit``.
+
+    Modes ``j > d`` are missing; their share of the infinite-dimensional signal at time ``t``
+    is about ``(t / d^beta)^s``, so ``d = (t_max / deficit^(1/s))^(1/beta)``
+    (docs/fsl.md, "2.6 Where the FSL breaks").
+
+    Examples:
+        >>> round(finite_size_dim(0.5, 2.0, 100.0, 0.1), 6)
+        100.0
+    """
+    return (t_max / deficit ** (1.0 / source)) ** (1.0 / capacity)
+
+
+def optimal_horizon_exponent(source: float, capacity: float, regime: str | None = None) -> float:
+    """Exponent of the FSL-optimal horizon ``T* ~ D^x`` in the data budget ``D``.
+
+    Easy tasks: ``x = beta / (1 + s beta)``; hard tasks sit at ``b_min`` almost throughout, so
+    ``T* ~ D / b_min``: ``x = 1`` (arXiv 2602.14208 section 3.2;
+    docs/fsl.md, "Optimal batch schedule"). ``regime`` overrides :func:`batchramp_theory.fsl.regime` (for negative controls).
+
+    Examples:
+        >>> round(optimal_horizon_exponent(0.8, 2.0), 4), optimal_horizon_exponent(0.3, 2.0)
+        (0.7692, 1.0)
+    """
+    if _regime(source, capacity, regime) == "easy":
+        return capacity / (1 + source * capacity)
+    return 1.0
+
+
+def optimal_loss_exponent(source: float, capacity: float, regime: str | None = None) -> float:
+    """Exponent of the FSL-optimal loss ``L* ~ D^x`` in the data budget ``D``.
+
+    Easy tasks: ``x = -s beta / (1 + s beta)``; hard tasks: ``x = -s`` (arXiv 2602.14208
+    section 3.2; docs/fsl.md, "Optimal batch schedule"). ``regime`` overrides the task's regime (the
+    negative control holds a hard task to the easy formula).
+
+    Examples:
+        >>> round(optimal_loss_exponent(0.8, 2.0), 4), optimal_loss_exponent(0.3, 2.0)
+        (-0.6154, -0.3)
+        >>> round(optimal_loss_exponent(0.3, 2.0, regime="easy"), 12)
+        -0.375
+    """
+    if _regime(source, capacity, regime) == "easy":
+        return -source * capacity / (1 + source * capacity)
+    return -source
+
+
+def growth_fraction_exponent(source: float, capacity: float) -> float:
+    """Exponent of the growth fraction ``(T* - T1*)/T* ~ D^x`` of the FSL-optimal batch schedule.
+
+    Hard tasks: ``x = -(1 - 1/beta - s) / (2 - 1/beta)`` (a vanishing fraction of training with
+    ``b* > b_min``); easy tasks grow the batch throughout (fraction 1): ``x = 0``
+    (arXiv 2602.14208 section 3.2; docs/fsl.md, "Optimal batch schedule").
+
+    Examples:
+        >>> round(growth_fraction_exponent(0.3, 2.0), 4), growth_fraction_exponent(0.8, 2.0)
+        (-0.1333, 0.0)
+    """
+    if task_regime(source, capacity) == "easy":
+        return 0.0
+    return -(power_law_tail_exponent(capacity) - source) / (2 - 1 / capacity)
+
+
+def two_stage_remaining_exponent(source: float, capacity: float) -> float:
+    """Exponent of the large-batch data ``D - P* ~ D^x`` of the optimal two-stage switch ``B1 -> B2``.
+
+    Hard tasks: ``x = (1 + s) / (2 - 1/beta)`` (switch late); easy tasks switch at once
+    (``P* = 0``): ``x = 1`` (arXiv 2602.14208 section 3.3; docs/fsl.md, "Two-stage switch").
+
+    Examples:
+        >>> round(two_stage_remaining_exponent(0.3, 2.0), 4), two_stage_remaining_exponent(0.8, 2.0)
+        (0.8667, 1.0)
+    """
+    if task_regime(source, capacity) == "easy":
+        return 1.0
+    return (1 + source) / (2 - 1 / capacity)
+
+
+def catchup_time_fraction_exponent(source: float, capacity: float) -> float:
+    """Exponent of the catch-up time as a fraction of the switch time, ``Delta_eps / tau0 ~ tau0^x``.
+
+    When the signal ``tau^-s`` dominates, ``x = -(1 - 1/beta - s) / (1 - 1/beta)``: negative
+    (a vanishing fraction of training) exactly for hard tasks (arXiv 2602.14208 section 4.3,
+    label-noise estimate; docs/fsl.md, "Catch-up time and task difficulty").
+
+    Examples:
+        >>> catchup_time_fraction_exponent(0.3, 2.0)
+        -0.4
+    """
+    a = power_law_tail_exponent(capacity)
+    return -(a - source) / a
+
+
+# ============================================================================ critical batch (docs/critical_batch.md)
+
+
+def critical_batch_budget_exponent(source: float) -> float:
+    """Exponent of the critical batch in the data budget, ``B_crit ~ D^(s/(1+s))``, constant LR.
+
+    FSL with constant ``eta`` and batch ``B``: ``E ~ (gamma D)^-s + gamma sigma^2`` with
+    ``gamma = eta/B``, minimised at ``gamma* ~ D^(-s/(1+s))``; ``eta = gamma* B`` reaches the
+    stability limit at ``B_crit ~ D^(s/(1+s))`` (asymptotic; docs/critical_batch.md, "3. B_crit
+    against the data budget").
+
+    Examples:
+        >>> critical_batch_budget_exponent(1.0)
+        0.5
+    """
+    return source / (1 + source)
+
+
+def time_transfer_budget_exponent() -> float:
+    """Time Transfer's ``B_crit ~ T``: exponent 1 (arXiv 2410.05838 abstract, Adam on LLMs).
+
+    Not what constant-LR SGD gives in this model (docs/critical_batch.md, "Time Transfer"; "3. B_crit
+    against the data budget"): the checks use it as a negative control.
+    """
+    return 1.0
+
+
+def optimal_lr_batch_exponent(rule: str) -> float:
+    """Exponent of the optimal constant learning rate in the batch, ``eta* ~ B^x``, small-step limit.
+
+    ``"sgd"``: the recursion over ``D/B`` steps depends on ``eta/B`` only, so ``x = 1`` (the
+    linear rule); ``"nsgd"``: while variance dominates, ``eta_eff ~ eta sqrt(B / E tr Sigma)``,
+    so ``x = 1/2`` (the square-root rule). docs/critical_batch.md, "4. Optimal learning rate
+    against batch and budget".
+
+    Examples:
+        >>> optimal_lr_batch_exponent("sgd"), optimal_lr_batch_exponent("nsgd")
+        (1.0, 0.5)
+    """
+    rules = {"sgd": 1.0, "nsgd": 0.5}
+    if rule not in rules:
+        raise ValueError(f"rule must be one of {sorted(rules)}, got {rule!r}")
+    return rules[rule]
+
+
+# ============================================================================ equivalence (docs/equivalence.md)
+
+
+def quarter_cosine_step_reduction() -> float:
+    """Continuous-limit serial-step reduction of a batch ramp over the quarter-cosine base: ``1 - 2/pi``.
+
+    The reduction of a ramp whose batch follows ``1 / r(s)`` (``r``: the base LR over its initial
+    value, ``s``: fraction of the samples) is ``1 - mean_s r(s)``; for ``r = cos(pi s / 2)``
+    it is ``1 - 2/pi`` (Seesaw, arXiv 2510.14717, Lemma 1; docs/equivalence.md, "Lemma 1 and the general formula").
+    """
+    return 1 - 2 / math.pi
+
+
+def half_cosine_step_reduction(warmup: float = 0.0, final: float = 0.0) -> float:
+    """Continuous-limit step reduction ``1 - mean_s r(s)`` over a half-cosine base with warmup.
+
+    The base warms up over a fraction ``warmup`` of the samples (no cut there: ``r = 1``), then
+    follows a half cosine from 1 to ``final``, mean ``(1 + final)/2``: the reduction is
+    ``1 - (warmup + (1 - warmup)(1 + final)/2)``; ``1/2`` for the half cosine to 0 and ``0.405``
+    for the OLMo schedule (10% warmup, cosine to 0.1) (Seesaw, arXiv 2510.14717, section 3;
+    docs/equivalence.md, "2.3 Accounting").
+
+    Examples:
+        >>> half_cosine_step_reduction(), round(half_cosine_step_reduction(0.1, 0.1), 12)
+        (0.5, 0.405)
+    """
+    return 1 - (warmup + (1 - warmup) * (1 + final) / 2)
+
+
+def quarter_cosine_step_ratio(q: float) -> float:
+    """Continuous step ratio ``mean_s r(s)^q`` for the quarter cosine ``r = cos(pi s/2)``.
+
+    Along the NSGD family ``alpha sqrt(beta) = gamma`` with ``beta = gamma^q`` the batch grows as
+    ``r^-q``, so the serial steps are ``mean_s r^q = Gamma((q+1)/2) / (sqrt(pi) Gamma(q/2 + 1))``
+    of the base's (``2/pi`` at ``q = 1``; Seesaw, arXiv 2510.14717, Lemma 1;
+    docs/equivalence.md, "Lemma 1 and the general formula").
+
+    Examples:
+        >>> round(quarter_cosine_step_ratio(0.5), 4), round(quarter_cosine_step_ratio(1.0) * math.pi / 2, 12)
+        (0.7628, 1.0)
+    """
+    return math.gamma((q + 1) / 2) / (math.sqrt(math.pi) * math.gamma(q / 2 + 1))
+
+
+def ramp_step_ratio(phase_fractions, batch_factor: float) -> float:
+    """Serial steps of a batch ramp over those of the LR decay it replaces: ``sum_k f_k batch_factor^-k``.
+
+    Phase ``k`` holds a fraction ``f_k`` of the samples at batch ``B0 batch_factor^k`` (Smith et
+    al. 2017; docs/equivalence.md, "2.3 Accounting"); pure accounting, up to the last step's
+    overshoot.
+
+    Examples:
+        >>> ramp_step_ratio([0.5, 0.5], 2.0)
+        0.75
+    """
+    f = np.asarray(phase_fractions, dtype=float)
+    return float(np.sum(f * float(batch_factor) ** -np.arange(f.size)))
+
+
+def nsgd_matching_lr(effective_lr_trace: float, noise: float, trace: float, batch: float) -> float:
+    """NSGD learning rate whose variance-dominated effective SGD rate is ``effective_lr_trace / tr H``.
+
+    With ``E|g|^2 ~ sigma^2 tr H / B`` (Seesaw Assumption 2), NSGD at ``(eta, B)`` is SGD with
+    ``eta sqrt(B) / (sigma sqrt(tr H))`` (Seesaw, arXiv 2510.14717, Corollary 1;
+    docs/equivalence.md, "Corollary 1 (normalised SGD"), so ``eta = c sigma / sqrt(tr H B)``.
+
+    Examples:
+        >>> nsgd_matching_lr(0.01, 8.0, 4.0, 64.0)
+        0.005
+    """
+    return effective_lr_trace * noise / math.sqrt(trace * batch)
+
+
+def nsgd_effective_lr(lr: float, noise: float, trace: float, batch: float) -> float:
+    """Variance-dominated effective SGD learning rate of NSGD at ``(lr, B)``: ``lr sqrt(B) / (sigma sqrt(tr H))``.
+
+    The inverse of :func:`nsgd_matching_lr` (up to the factor ``tr H``); Seesaw, arXiv
+    2510.14717, Corollary 1 and Lemma 4; docs/equivalence.md, "Corollary 1 (normalised SGD".
+
+    Examples:
+        >>> nsgd_effective_lr(0.005, 8.0, 4.0, 64.0) * 4.0
+        0.01
+    """
+    return lr * math.sqrt(batch) / (noise * math.sqrt(trace))

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, renamed_arguments
 from ..fitting import parabolic_min
-from ..optimizers import SGD, Adam, SignSGD
+from ..optimizers import SGD
 from ..problem import Problem
 from ..recursions import expected_risk, make_risk_fn
 from ..schedules import constant
@@ -123,8 +123,8 @@ def lr_sweep(
     if lrs is None:
         # The default grid is relative to the mean-square stability limit, which exists only
         # for the optimizers with a moment recursion.
-        if isinstance(optimizer, (Adam, SignSGD)):
-            raise ValueError(f"lrs is required for {type(optimizer).__name__} (no stability limit)")
+        if not optimizer.has_recursion:
+            raise ValueError(f"lrs is required for {optimizer!r} (no stability limit)")
         grid = stability_lr_grid(problem, b, optimizer=optimizer)
     else:
         grid = as_float_array("lrs", lrs)

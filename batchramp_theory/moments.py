@@ -116,10 +116,12 @@ class MomentRecursion(NamedTuple):
             gradient (1 for SGD, ``1/sqrt(E|g|^2)`` for normalized SGD).
         coupling: ``coupling(state, modes) -> S = sum_j w_j lambda_j m_j`` (twice the excess risk).
         second_moment: ``second_moment(state, modes) -> m`` with ``m_j = E[(w_j - theta_j)^2]``.
-        linear_map: ``linear_map(lr, batch, modes) -> (M, v)`` for a constant ``(lr, batch)``: the
-            step is ``x_j' = M_j x_j + v_j (S + sigma^2)`` on a per-mode vector ``x_j`` whose first
-            entry is ``m_j`` (``M``: ``(d, n, n)``, ``v``: ``(d, n)``; NumPy). Read by
-            :mod:`batchramp_theory.stability`; ``None`` if no stability criterion is known.
+        linear_map: ``linear_map(lr, batch, modes) -> (I - M, v)`` for a constant ``(lr, batch)``:
+            the step is ``x_j' = M_j x_j + v_j (S + sigma^2)`` on a per-mode vector ``x_j`` whose
+            first entry is ``m_j`` (``I - M``: ``(d, n, n)``, ``v``: ``(d, n)``; NumPy). ``I - M``
+            rather than ``M``, so that a slow mode's decay ``1 - q_j`` is computed without
+            cancellation. Read by :mod:`batchramp_theory.stability`; ``None`` if no stability
+            criterion is known.
         name: a label for error messages.
     """
 

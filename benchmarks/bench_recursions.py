@@ -19,7 +19,7 @@ in the same run:
 - **DRAM roofline**: the triad at ``d = 4e6`` (out of cache), measured once per run; recursion /
   roofline says how the in-cache recursion compares with what memory bandwidth alone would allow.
 
-The recursion (``u_j = w_j lambda_j m_j`` form, recursions._share_trajectory) does one fused
+The recursion (``u_j = w_j lambda_j m_j`` form, the "risk" form of ``optimizer.recursion``, batchramp_theory.optimizers) does one fused
 elementwise pass (read ``u``, ``lambda``; write ``u``) and one plain reduction over ``u`` per
 step (a separate pass on XLA:CPU): 32 bytes per mode-step, so ~0.75 of the bound is its ceiling
 on a bandwidth-bound machine unless the compiler fuses the reduction. A third baseline shows what

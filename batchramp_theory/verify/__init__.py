@@ -12,34 +12,8 @@ Checks (:mod:`batchramp_theory.checks`) and figures (:mod:`batchramp_theory.figu
 these; docs/architecture.md places the layer between the engines and the CLI.
 """
 
-from . import predictions
-from .bands import (
-    around,
-    fitted_slope,
-    max_abs_z,
-    max_log_ratio,
-    max_relative_error,
-    mean_and_se,
-    relative_error_band,
-    slope_band,
-    within,
-    z_band,
-)
+from . import bands, predictions
+from .bands import *  # noqa: F403 - the helpers are this package's API; bands.__all__ lists them
 from .result import CheckResult, Claim, agrees
 
-__all__ = [
-    "CheckResult",
-    "Claim",
-    "agrees",
-    "predictions",
-    "max_relative_error",
-    "max_log_ratio",
-    "max_abs_z",
-    "mean_and_se",
-    "fitted_slope",
-    "within",
-    "around",
-    "z_band",
-    "slope_band",
-    "relative_error_band",
-]
+__all__ = ["CheckResult", "Claim", "agrees", "predictions", *bands.__all__]

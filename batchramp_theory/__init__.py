@@ -10,7 +10,7 @@ a subpackage is under its name (``bt.fsl``, ``bt.moments``, ``bt.critical_batch`
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import fsl, moments
+from . import export, fsl, moments
 from .critical_batch import (
     BudgetScaling,
     LRSweep,

@@ -268,9 +268,20 @@ def test_cost_problem_b_noise_matches_noise_along():
     p = bt.power_law_problem(200, 2.0, 0.5, noise=0.5)
     c = ex.quantization_cost(plan, rr, p)
     opt = ex.cost.default_optimizer(plan)
-    bn = bt.noise_along(p, rr.schedule.scale_lr(c.lr), opt).b_noise
-    over = np.flatnonzero(np.asarray(rr.schedule.batch) > bn[:-1])
-    assert c.crossing_step == (int(over[0]) if over.size else -1)
+    bn = np.asarray(bt.noise_along(p, rr.schedule.scale_lr(c.lr), opt).b_noise)[:-1]
+    b = np.asarray(rr.schedule.batch)
+    j = int(np.argmax(b <= bn))  # first step below B_noise (B_noise starts small: the risk is far above sigma^2)
+    g = max(j, int(np.argmax(np.diff(b) > 0)) + 1)  # margin from the first batch increase on
+    assert b[j] <= bn[j] and c.min_margin == pytest.approx(np.min(bn[g:] / b[g:]), rel=RTOL_EXACT)
+    after = np.flatnonzero(b[j:] > bn[j:])
+    assert c.crossing_step == (j + int(after[0]) if after.size else -1)
+    # A measured B_noise just below the top batch: the crossing is where the batch first exceeds it.
+    top = float(b.max())
+    cm = ex.quantization_cost(plan, rr, p, b_noise=top - 0.5)
+    assert cm.crossing_step == int(np.argmax(b > top - 0.5)) and not cm.above_from_start
+    # Below the initial batch: above from the start.
+    c0 = ex.quantization_cost(plan, rr, p, b_noise=float(b[0]) / 2)
+    assert c0.above_from_start and c0.crossing_step == 0
 
 
 def test_load_problem(tmp_path):

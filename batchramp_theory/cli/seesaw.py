@@ -175,7 +175,11 @@ def _print_cost(console, rr, cost) -> None:
     console.print(f"  ratio       vs ideal {cost.ratio_vs_ideal:.6f}  vs decay {cost.ratio_vs_decay:.6f}")
     console.print(f"  steps       decay {cost.steps_decay:,}  ideal {cost.steps_ideal:,}  quantised {cost.steps_quantized:,}")
     if cost.crossing_step < 0:
-        console.print(f"  B_noise ({cost.b_noise_source}): the batch never passes it")
+        console.print(f"  B_noise ({cost.b_noise_source}): the batch never passes it "
+                      f"(closest: B_noise = {cost.min_margin:.3g} x batch)")
+    elif cost.above_from_start:
+        console.print(f"  B_noise ({cost.b_noise_source}): the batch is above B_noise from step 0 "
+                      f"({cost.crossing_b_noise:.4g} < {cost.crossing_batch:g}); the ramp is outside Seesaw's regime")
     else:
         console.print(f"  B_noise ({cost.b_noise_source}): batch {cost.crossing_batch:g} passes B_noise "
                       f"{cost.crossing_b_noise:.4g} at step {cost.crossing_step:,}; gap to decay at equal samples "

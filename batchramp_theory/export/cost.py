@@ -9,10 +9,14 @@ report (docs/export.md, "What the quantisation costs"):
 * ``ratio_vs_ideal = E_q / E_ideal`` and ``ratio_vs_decay = E_q / E_decay`` at the end of each run
   (all three process the same budget, up to an overshoot of less than one batch), and the serial
   steps of each;
-* where the ramp breaks: the first step ``k`` of the quantised run whose batch exceeds
+* where the ramp breaks: the first step ``k`` of the quantised run at which its batch passes
   ``B_noise(k)`` (McCandlish et al. 2018: ``E tr(H Sigma) / E[G^T H G]`` at the iterate before step
-  ``k``, by :func:`batchramp_theory.noise_along`; or a constant ``B_noise`` the user measured),
-  and the gap past it, ``E_q(k) / E_decay(s_k) - 1`` at equal samples ``s_k`` (the base's risk
+  ``k``, by :func:`batchramp_theory.noise_along`; or a constant ``B_noise`` the user measured):
+  the first ``k`` with ``B_k > B_noise(k)`` after the first step with ``B_j <= B_noise(j)``
+  (``B_noise`` starts small while the risk is far above the noise floor, so a batch above it at
+  step 0 is not the ramp breaking; a run that is never below it reports step 0 and
+  ``above_from_start``); ``min_margin = min_k B_noise(k) / B_k`` from that step or the first
+  batch increase, whichever is later, and the gap past the crossing, ``E_q(k) / E_decay(s_k) - 1`` at equal samples ``s_k`` (the base's risk
   interpolated in log risk over its samples), at the crossing and its maximum after it. Seesaw's
   equivalence assumes ``B << B_noise`` (docs/critical_batch.md, section 5), so this is where the
   gap is expected to open.
@@ -30,7 +34,6 @@ from ..gradient_noise import noise_along
 from ..optimizers import SGD, NormalizedSGD
 from ..problem import Problem, power_law_problem
 from ..recursions import expected_risk
-from ..schedules import Schedule
 from ..stability import stability_limit
 from ..verify.predictions import nsgd_matching_lr
 
@@ -47,7 +50,11 @@ class QuantizationCost(NamedTuple):
         ratio_vs_ideal, ratio_vs_decay: ``risk_quantized / risk_ideal``, ``risk_quantized / risk_decay``.
         steps_decay, steps_ideal, steps_quantized: serial steps of each run.
         b_noise_source: ``"problem"`` (``noise_along``) or ``"measured"`` (the value passed in).
-        crossing_step: first step of the quantised run with ``batch > B_noise``; ``-1`` if none.
+        crossing_step: the step at which the quantised run's batch passes ``B_noise`` (module
+            docstring); ``-1`` if it never does.
+        above_from_start: the batch is above ``B_noise`` at every step (``crossing_step = 0``).
+        min_margin: ``min B_noise(k) / B_k`` from the first step below ``B_noise`` or the first
+            batch increase, whichever is later (``nan`` if ``above_from_start``).
         crossing_batch, crossing_b_noise: the batch and ``B_noise`` there (``nan`` if none).
         gap_at_crossing, max_gap_after: ``E_q / E_decay - 1`` at equal samples, at the crossing and
             the maximum from it to the end (``nan`` if none).
@@ -65,6 +72,8 @@ class QuantizationCost(NamedTuple):
     steps_quantized: int
     b_noise_source: str
     crossing_step: int
+    above_from_start: bool
+    min_margin: float
     crossing_batch: float
     crossing_b_noise: float
     gap_at_crossing: float
@@ -156,8 +165,16 @@ def quantization_cost(plan, runnable, problem: Problem | None = None, optimizer=
     else:
         bn = np.full(batch.shape, float(b_noise))
         source = "measured"
-    over = np.flatnonzero(batch > bn)
-    k = int(over[0]) if over.size else -1
+    below = np.flatnonzero(batch <= bn)
+    if below.size == 0:
+        k, margin = 0, float("nan")
+    else:
+        j = int(below[0])
+        over = np.flatnonzero(batch[j:] > bn[j:])
+        k = j + int(over[0]) if over.size else -1
+        grow = np.flatnonzero(np.diff(batch) > 0)
+        g = max(j, int(grow[0]) + 1) if grow.size else j
+        margin = float(np.min(bn[g:] / batch[g:]))
     # The base's risk at the quantised run's samples (log-linear interpolation over the base's samples).
     base_seen = runs[0].samples_seen.astype(np.float64)
     with np.errstate(divide="ignore"):
@@ -168,7 +185,7 @@ def quantization_cost(plan, runnable, problem: Problem | None = None, optimizer=
         optimizer=repr(optimizer), lr=float(lr), risk_decay=finals[0], risk_ideal=finals[1], risk_quantized=finals[2],
         ratio_vs_ideal=finals[2] / finals[1], ratio_vs_decay=finals[2] / finals[0],
         steps_decay=steps[0], steps_ideal=steps[1], steps_quantized=steps[2], b_noise_source=source,
-        crossing_step=k, crossing_batch=float(batch[k]) if k >= 0 else float("nan"),
+        crossing_step=k, above_from_start=below.size == 0, min_margin=margin, crossing_batch=float(batch[k]) if k >= 0 else float("nan"),
         crossing_b_noise=float(bn[k]) if k >= 0 else float("nan"),
         gap_at_crossing=float(gap[k]) if k >= 0 else float("nan"),
         max_gap_after=float(np.max(gap[k:])) if k >= 0 else float("nan"),

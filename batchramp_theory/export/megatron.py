@@ -8,7 +8,9 @@ Semantics, from megatron-core's ``megatron/core/num_microbatches_calculator.py``
   ``int(float(v) * 10^3k)``; with ``seq_length`` a threshold is in tokens and becomes
   ``tokens // seq_length`` samples. Sorted by threshold; the first must be 0, thresholds strictly
   increasing, batches positive. The batch at ``consumed`` samples is that of the last entry with
-  ``threshold <= consumed``; it must be a multiple of ``micro_batch x data_parallel``.
+  ``threshold <= consumed``; it must be a multiple of ``micro_batch x data_parallel``, and
+  Megatron-LM's ``train()`` asserts that the number of microbatches never decreases.
+  ``megatron/training/global_vars.py`` always passes ``seq_length``: thresholds are tokens.
 * **Legacy ramp** (``RampupBatchsizeNumMicroBatchesCalculator``, megatron-core 0.16.1;
   NeMo's ``MegatronDataSampler(rampup_batch_size=[start, increment, ramp_samples])``):
   ``n = (global - start) / increment`` must be a whole number (``global >= start``; ``n = 0``
@@ -103,6 +105,10 @@ def render_step_schedule(entries, cons: Constraints) -> str:
     """
     entries = [(int(t), int(b)) for t, b in entries]
     _check_multiple([b for _, b in entries], cons, "megatron")
+    for (_, b0), (t1, b1) in zip(entries, entries[1:]):
+        if b1 < b0:
+            raise ValueError(f"megatron: the batch falls from {b0} to {b1} at {t1} samples; Megatron-LM's training "
+                             f"loop asserts that the number of microbatches never decreases")
     text = " ".join(f"{format_count(t * cons.seq_len)}:{b}" for t, b in entries)
     if parse_step_schedule(text, cons.seq_len) != entries:
         raise ValueError(f"megatron: the schedule {entries} does not survive Megatron's parser (thresholds must "

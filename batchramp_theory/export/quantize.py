@@ -118,6 +118,9 @@ def quantize(plan, format: str, *, micro_batch: int = 1, data_parallel: int = 1,
     notes: list[str] = []
     if format in ("megatron-legacy", "nemo", "maxtext"):
         cfg = _linear_fit(plan, cons, notes)
+        if format == "megatron-legacy":
+            notes.append("--rampup-batch-size is deprecated and ignored by Megatron-LM main (2026); it runs in "
+                         "megatron-core <= 0.16.1 and NeMo 2 (use --export megatron for current Megatron-LM)")
         megatron.check_rampup(cfg["start"], cfg["increment"], cfg["ramp_samples"], cfg["global_batch_size"], cons)
         if format == "maxtext":
             dp = cons.data_parallel

@@ -99,6 +99,14 @@ def test_olmo_core_golden_and_divisibility_delay():
     # the callback multiplies the LR by sqrt(64/32) itself: the exported LR is divided by it
     np.testing.assert_allclose(rr.config["lr"][102:], rr.schedule.lr[102:] / math.sqrt(2), rtol=RTOL_EXACT)
     np.testing.assert_allclose(rr.config["lr"][:102], rr.schedule.lr[:102], rtol=RTOL_EXACT)
+    # the LR table for OLMo's scheduler: lr 1 from step 0; the cut (808 samples) lowers the intended
+    # lr to 1/sqrt2 at step 101 while the batch waits for step 102, where the callback's own sqrt2
+    # is divided out: 1/2 from step 102 (3264 tokens)
+    lines = ex.olmo_core.render_olmo_lr(rr).splitlines()
+    assert lines[0] == "start_step,start_tokens,lr"
+    rows = [(int(a), int(b), float(c)) for a, b, c in (x.split(",") for x in lines[1:])]
+    assert [r[:2] for r in rows] == [(0, 0), (101, 3232), (102, 3264)]
+    np.testing.assert_allclose([r[2] for r in rows], [1.0, 1 / math.sqrt(2), 0.5], rtol=RTOL_EXACT)
 
 
 def test_levanter_golden():

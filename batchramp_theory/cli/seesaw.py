@@ -142,6 +142,13 @@ def plan_to_dict(plan, relative_lr: bool) -> dict:
     }
 
 
+def bt_export():
+    """The :mod:`batchramp_theory.export` package (imported on use, so ``--help`` stays fast)."""
+    import batchramp_theory.export as export
+
+    return export
+
+
 def build_export(args, plan):
     """``(RunnableRamp, text, QuantizationCost | None)`` for ``--export`` (also used by tests)."""
     import batchramp_theory as bt
@@ -206,6 +213,9 @@ def run(args) -> int:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(text + "\n")
             print(f"wrote {args.out}", file=sys.stderr)
+            if rr.format == "olmo-core":  # the LR to give OLMo-core's scheduler (the callback's factor divided out)
+                Path(args.out + ".lr.csv").write_text(bt_export().olmo_core.render_olmo_lr(rr))
+                print(f"wrote {args.out}.lr.csv", file=sys.stderr)
     if args.json is not None:
         d["notes"] = notes
         text = json.dumps(d, indent=2, allow_nan=False, default=float)

@@ -20,7 +20,7 @@ import numpy as np
 from .stages import run_length_cap
 
 __all__ = ["OLMO_LR_WARNING", "check_olmo", "integer_factor_chain", "olmo_batches", "olmo_lr_factor", "parse_olmo",
-           "render_olmo"]
+           "render_olmo", "render_olmo_lr"]
 
 OLMO_LR_WARNING = (
     "olmo-core: BatchSizeSchedulerCallback multiplies the Adam learning rate by sqrt(new/old) at every batch "
@@ -85,6 +85,20 @@ def render_olmo(config: dict, *, warn: bool = True) -> str:
     bs = ", ".join(str(int(b)) for b in config["batch_sizes"])
     sc = ", ".join(f"Duration.tokens({int(t)})" for t in config["schedule"])
     return f"BatchSizeSchedulerCallback(batch_sizes=[{bs}], schedule=[{sc}])"
+
+
+def render_olmo_lr(rr) -> str:
+    """CSV ``start_step,start_tokens,lr`` of the learning rate to give OLMo-core's scheduler.
+
+    The rows are where ``rr.config["lr"]`` (the intended LR divided by the callback's own
+    ``sqrt(B_k / B_0)``) changes; each holds until the next row.
+    """
+    lr = np.asarray(rr.config["lr"], dtype=np.float64)
+    tokens = rr.schedule.samples_seen[:-1] * rr.constraints.seq_len
+    change = np.concatenate([[True], np.diff(lr) != 0])
+    lines = ["start_step,start_tokens,lr"]
+    lines += [f"{int(k)},{int(tokens[k])},{float(lr[k])!r}" for k in np.flatnonzero(change)]
+    return "\n".join(lines) + "\n"
 
 
 def parse_olmo(text: str) -> tuple[list[int], list[int]]:

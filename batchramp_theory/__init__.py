@@ -108,7 +108,7 @@ __all__ = [
     "fsl", "power_law_fsl", "mode_sum_fsl", "calibrate_power_law", "optimal_batch_schedule",
     "optimal_two_stage", "catchup",
     # Sweeps; the recursion seam.
-    "run_grid_batched", "moments",
+    "run_grid_batched", "moments", "export",
 ]
 
 try:

@@ -121,6 +121,12 @@ def test_optax_and_table_goldens():
     assert ex.render(rr) == f"import optax\nlr_schedule = optax.piecewise_constant_schedule(1.0, {{100: {1 / math.sqrt(2)!r}}})\n"
     rows = ex.quantize(tiny_plan(), "csv").table()
     assert [(r["step"], r["samples"], r["batch"]) for r in rows] == [(0, 0, 8), (100, 800, 16)]
+    assert ex.render(ex.quantize(tiny_plan(seq=4), "csv")) == (
+        "start_step,start_samples,start_tokens,batch,lr\n0,0,0,8,1.0\n"
+        f"100,800,3200,16,{1 / math.sqrt(2)!r}\n")
+    d = json.loads(ex.render(ex.quantize(tiny_plan(seq=4), "json", micro_batch=2)))
+    assert d["meta"]["steps"] == 150 and d["meta"]["micro_batch"] == 2
+    assert [(r["step"], r["tokens"], r["batch"]) for r in d["rows"]] == [(0, 0, 8), (100, 3200, 16)]
 
 
 # -- round trips: parse the text back with the framework's semantics ------------------------------

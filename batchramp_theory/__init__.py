@@ -10,7 +10,7 @@ a subpackage is under its name (``bt.fsl``, ``bt.moments``, ``bt.critical_batch`
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import fsl, moments
+from . import export, fsl, moments
 from .critical_batch import (
     BudgetScaling,
     LRSweep,
@@ -108,7 +108,7 @@ __all__ = [
     "fsl", "power_law_fsl", "mode_sum_fsl", "calibrate_power_law", "optimal_batch_schedule",
     "optimal_two_stage", "catchup",
     # Sweeps; the recursion seam.
-    "run_grid_batched", "moments",
+    "run_grid_batched", "moments", "export",
 ]
 
 try:

@@ -1,7 +1,8 @@
 """Regenerate docs/api.md from the docstrings of every public name: python docs/gen_api.py.
 
-Public names are those of ``batchramp_theory`` (``bt.*``) and of its ``fsl`` subpackage
-(``bt.fsl.*``, the full FSL API; names it shares with ``bt`` are documented once, under ``bt``),
+Public names are those of ``batchramp_theory`` (``bt.*``), of its ``fsl`` subpackage
+(``bt.fsl.*``, the full FSL API; names it shares with ``bt`` are documented once, under ``bt``) and of
+``bt.export.*`` (the exporters),
 skipping modules and anything imported from outside the package. ``tests/test_docs.py`` keeps the
 file current and checks that every public name has a non-empty docstring section.
 """
@@ -32,7 +33,8 @@ def public_names() -> list[str]:
     """The documented names, qualified: ``"expected_risk"`` for ``bt.*``, ``"fsl.wsd"`` for ``bt.fsl.*``."""
     top = sorted(n for n in dir(bt) if _is_public(bt, n))
     sub = sorted(n for n in dir(fsl) if _is_public(fsl, n) and n not in top)
-    return top + [f"fsl.{n}" for n in sub]
+    exp = sorted(n for n in dir(bt.export) if _is_public(bt.export, n) and n not in top)
+    return top + [f"fsl.{n}" for n in sub] + [f"export.{n}" for n in exp]
 
 
 def _resolve(qualified: str):

@@ -6,6 +6,11 @@ step, LR, batch), the serial steps of base and ramp and the reduction; ``--json`
 same as JSON (keys include ``base_steps``, ``ramp_steps``, ``milestones``). The construction
 is :func:`batchramp_theory.ramp_schedule` (the official Seesaw repo's milestone and batch
 logic; docs/equivalence.md).
+
+``--export FORMAT`` also quantises the ramp for a framework (``--micro-batch``,
+``--data-parallel``, ``--seq-len``; :func:`batchramp_theory.export.quantize`), prints or writes
+(``--out``) the text to paste, and reports what the quantisation costs by the exact recursion
+(:func:`batchramp_theory.export.quantization_cost`; docs/export.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 
 _BASES = ("cosine", "quarter-cosine", "linear", "exponential")
 _RULES = ("seesaw", "decay", "ramp")
+# The export formats (batchramp_theory.export.FORMATS, repeated so that --help needs no import).
+_FORMATS = ("megatron", "megatron-legacy", "nemo", "maxtext", "olmo-core", "levanter", "optax", "json", "csv")
 
 
 def register(sub) -> None:
@@ -52,6 +59,21 @@ def register(sub) -> None:
                    help="batch rounding: floor of the float accumulator, or the repo's floor/ceil rule")
     p.add_argument("--strict", action="store_true", help="error if a ramp step would exceed the token budget")
     p.add_argument("--json", nargs="?", const="-", metavar="PATH", help="print JSON (to PATH, or stdout)")
+    e = p.add_argument_group("export for a training framework (docs/export.md)")
+    e.add_argument("--export", metavar="FORMAT", choices=_FORMATS,
+                   help="quantise the ramp for FORMAT and print its settings: " + ", ".join(_FORMATS))
+    e.add_argument("--micro-batch", type=int, default=1, help="micro-batch size per device (default 1)")
+    e.add_argument("--data-parallel", type=int, default=1, help="data-parallel size / devices (default 1)")
+    e.add_argument("--out", metavar="PATH", help="write the exported settings to PATH instead of printing them")
+    e.add_argument("--no-cost", action="store_true", help="skip the exact-recursion cost of the quantisation")
+    e.add_argument("--b-noise", type=float, help="a measured B_noise (sequences) instead of the problem's")
+    e.add_argument("--cost-lr", type=float, help="peak learning rate on the cost problem (default: half the "
+                   "SGD stability limit at the initial batch, NSGD matched to it)")
+    e.add_argument("--problem-file", metavar="PATH", help="cost problem from JSON/.npz (eigenvalues, target, noise)")
+    e.add_argument("--dim", type=int, default=1000, help="power-law cost problem: modes (default 1000)")
+    e.add_argument("--capacity", type=float, default=2.0, help="power-law capacity exponent (default 2)")
+    e.add_argument("--source", type=float, default=0.5, help="power-law source exponent (default 0.5)")
+    e.add_argument("--noise", type=float, default=0.5, help="power-law label-noise std (default 0.5)")
     p.set_defaults(func=run)
 
 
@@ -59,6 +81,8 @@ def build_plan(args):
     """The :class:`RampPlan` for parsed CLI arguments (also used by tests)."""
     import batchramp_theory as bt
 
+    if args.seq_len < 1:
+        raise ValueError(f"--seq-len must be >= 1 (a sequence length of 0 has no tokens), got {args.seq_len}")
     lr0 = 1.0 if args.lr is None else args.lr
     kw = dict(warmup_fraction=args.warmup, warmup_start=args.warmup_start)
     if args.base == "cosine":
@@ -118,6 +142,57 @@ def plan_to_dict(plan, relative_lr: bool) -> dict:
     }
 
 
+def bt_export():
+    """The :mod:`batchramp_theory.export` package (imported on use, so ``--help`` stays fast)."""
+    import batchramp_theory.export as export
+
+    return export
+
+
+def build_export(args, plan):
+    """``(RunnableRamp, text, QuantizationCost | None)`` for ``--export`` (also used by tests)."""
+    import batchramp_theory as bt
+
+    for name, v in (("--micro-batch", args.micro_batch), ("--data-parallel", args.data_parallel)):
+        if v < 1:
+            raise ValueError(f"{name} must be >= 1, got {v}")
+    rr = bt.export.quantize(plan, args.export, micro_batch=args.micro_batch, data_parallel=args.data_parallel,
+                            seq_len=args.seq_len, warn=False)
+    text = bt.export.render(rr)
+    if args.no_cost:
+        return rr, text, None
+    if args.problem_file:
+        problem = bt.export.load_problem(args.problem_file)
+    else:
+        problem = bt.power_law_problem(args.dim, args.capacity, args.source, args.noise)
+    cost = bt.export.quantization_cost(plan, rr, problem, lr=args.cost_lr, b_noise=args.b_noise)
+    return rr, text, cost
+
+
+def _print_cost(console, rr, cost) -> None:
+    console.print(f"[bold]{rr.format}[/]: {rr.schedule.steps:,} steps, batches "
+                  f"{int(rr.schedule.batch[0])} -> {int(rr.schedule.batch[-1])} (multiples of {rr.constraints.multiple})")
+    for n in rr.notes:
+        console.print(f"[yellow]note:[/] {n}")
+    if cost is None:
+        return
+    console.print(f"quantisation cost ({cost.optimizer}, peak lr {cost.lr:.4g} on the cost problem; exact recursion):")
+    console.print(f"  final risk  decay {cost.risk_decay:.6g}  ideal ramp {cost.risk_ideal:.6g}  "
+                  f"quantised {cost.risk_quantized:.6g}")
+    console.print(f"  ratio       vs ideal {cost.ratio_vs_ideal:.6f}  vs decay {cost.ratio_vs_decay:.6f}")
+    console.print(f"  steps       decay {cost.steps_decay:,}  ideal {cost.steps_ideal:,}  quantised {cost.steps_quantized:,}")
+    if cost.crossing_step < 0:
+        console.print(f"  B_noise ({cost.b_noise_source}): the batch never passes it "
+                      f"(closest: B_noise = {cost.min_margin:.3g} x batch)")
+    elif cost.above_from_start:
+        console.print(f"  B_noise ({cost.b_noise_source}): the batch is above B_noise from step 0 "
+                      f"({cost.crossing_b_noise:.4g} < {cost.crossing_batch:g}); the ramp is outside Seesaw's regime")
+    else:
+        console.print(f"  B_noise ({cost.b_noise_source}): batch {cost.crossing_batch:g} passes B_noise "
+                      f"{cost.crossing_b_noise:.4g} at step {cost.crossing_step:,}; gap to decay at equal samples "
+                      f"{100 * cost.gap_at_crossing:+.3f}% there, at most {100 * cost.max_gap_after:+.3f}% after")
+
+
 def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -127,6 +202,20 @@ def run(args) -> int:
         plan = build_plan(args)
     notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     d = plan_to_dict(plan, relative_lr=args.lr is None)
+    exported = build_export(args, plan) if args.export else None
+    if exported is not None:
+        rr, text, cost = exported
+        d["export"] = {"format": rr.format, "text": text, "notes": list(rr.notes), "steps": rr.schedule.steps,
+                       "micro_batch": args.micro_batch, "data_parallel": args.data_parallel}
+        d["cost"] = None if cost is None else {
+            k: (None if isinstance(v, float) and v != v else v) for k, v in cost._asdict().items()}
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text + "\n")
+            print(f"wrote {args.out}", file=sys.stderr)
+            if rr.format == "olmo-core":  # the LR to give OLMo-core's scheduler (the callback's factor divided out)
+                Path(args.out + ".lr.csv").write_text(bt_export().olmo_core.render_olmo_lr(rr))
+                print(f"wrote {args.out}.lr.csv", file=sys.stderr)
     if args.json is not None:
         d["notes"] = notes
         text = json.dumps(d, indent=2, allow_nan=False, default=float)
@@ -167,4 +256,9 @@ def run(args) -> int:
     )
     for n in notes:
         console.print(f"[yellow]note:[/] {n}")
+    if exported is not None:
+        rr, text, cost = exported
+        if not args.out:
+            print(text)
+        _print_cost(console, rr, cost)
     return 0

@@ -3,32 +3,27 @@
 The store is a folder (docs/fsl.md, "The sweep store"): ``point-<id>.json`` holds one finished
 ``{"point": ..., "result": ...}`` record, ``<id> = point_id(point)``.
 
-* **Atomic writes.** A result is streamed into a temporary file ``.tmp-<id>~<pid>~<host>~*.json`` in
-  the same folder, flushed, ``fsync``-ed and renamed over ``point-<id>.json`` (``os.replace``): a
-  reader sees the whole record or no file, and a process killed at any moment loses at most the
-  points in flight. A stray temporary file (its writer dead, or older than ``stale_after``) is
-  deleted when the next run starts; it is never read.
-* **Damage.** Every file is checked on load: it must read, parse as JSON, have exactly the keys
-  ``point`` (an object) and ``result`` (an object), and ``point_id(record["point"])`` must equal the
-  ``<id>`` of its name. A file that fails (truncated, not JSON, wrong shape, another point's result)
-  is reported once with its path, moved aside to ``damaged/`` (kept, never deleted) and, by
-  :func:`run_grid` / :func:`run_grid_batched`, recomputed; :func:`load_grid` leaves it out.
+* **Atomic writes.** A result is streamed into ``.tmp-<id>~<pid>~<host>~*.json`` in the same folder,
+  ``fsync``-ed and renamed over ``point-<id>.json`` (``os.replace``): a reader sees the whole record
+  or no file; a process killed at any moment loses at most the points in flight. A stray temporary
+  file (writer dead, or older than ``stale_after``) is deleted by the next run, never read.
+* **Damage.** A file must read, parse as JSON, have exactly the keys ``point`` and ``result`` (both
+  objects), and ``point_id(record["point"])`` must equal the ``<id>`` of its name. One that fails
+  (truncated, not JSON, wrong shape, another point's result) is reported once with its path, moved
+  to ``damaged/`` (kept) and recomputed by :func:`run_grid` / :func:`run_grid_batched`;
+  :func:`load_grid` leaves it out.
 * **Claims.** Before computing a point a worker creates ``point-<id>.claim`` (``O_CREAT | O_EXCL``:
-  exactly one worker succeeds) holding its host, pid and a token, and keeps its mtime fresh from a
-  heartbeat thread. Other workers skip a claimed point and wait for its file. A claim is *stale*,
-  and is taken over, when its owner is on this host and no longer runs, or when its mtime is older
-  than ``stale_after`` seconds (a crashed worker on another host). So any number of workers (or
-  hosts on a shared file system) may run the same grid on one folder at once: each point is
-  computed once and every worker returns all records.
+  one worker succeeds) with its host, pid and a token, and a heartbeat thread keeps its mtime
+  fresh. Other workers skip a claimed point and wait for its file. A claim is *stale*, and taken
+  over, when its owner on this host no longer runs or its mtime is older than ``stale_after``
+  seconds (a crashed worker on another host). Any number of workers (or hosts sharing the folder)
+  may run one grid at once: each point is computed once and every worker returns all records.
 * **Write failures.** An ``OSError`` while writing (disk full, read-only folder) raises
-  :class:`GridStoreError` naming the folder; the points finished before are kept, and the same call
-  resumes once the folder is fixed.
+  :class:`GridStoreError` naming the folder; finished points are kept and a rerun resumes.
 
-``run_grid_batched(points, evaluate_many, out_dir, batch_size=...)`` is the same store for
-evaluators that take many points at once (one vmapped or sharded call per batch, e.g. through
-:func:`batchramp_theory.sharded_expected_risk`). Under ``jax.distributed`` every process computes,
-only the writer (process 0 by default) writes, and claims are off (the processes of one job must
-evaluate the same batches; run one job per folder).
+:func:`run_grid_batched` is the same store for evaluators that take many points at once (one
+vmapped or sharded call per batch). Under ``jax.distributed`` every process computes, only the
+writer writes, and claims are off (one job per folder).
 """
 
 from __future__ import annotations
@@ -36,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import socket
 import tempfile
@@ -76,8 +72,7 @@ class GridRun(list):
 
     def __init__(self, records=(), *, computed=0, reused=0, recovered=0, others=0, damaged=()):
         super().__init__(records)
-        self.computed, self.reused, self.recovered, self.others = computed, reused, recovered, others
-        self.damaged = list(damaged)
+        self.computed, self.reused, self.recovered, self.others, self.damaged = computed, reused, recovered, others, list(damaged)
 
     def summary(self) -> str:
         """One line, e.g. ``"4 points: 2 computed, 2 reused, 1 recovered"``."""
@@ -101,12 +96,14 @@ def _warn(message: str) -> None:
 
 def _pid_alive(pid: int) -> bool:
     """Whether process ``pid`` of this host runs (a zombie counts as dead)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, ValueError):
-        return pid > 0
+    except (PermissionError, OverflowError):
+        return True
     try:
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -114,15 +111,21 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def _token(path: Path):
+    """The ``token`` of a claim file (``None`` if unreadable)."""
+    try:
+        return json.loads(path.read_text()).get("token")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class _Store:
-    """One folder of point files, as seen by one worker (claims it holds, counts, reporting)."""
+    """One folder of point files as one worker sees it: the claims it holds and the files it moved."""
 
     def __init__(self, out_dir, *, report, stale_after, claims, writer=True, create=True):
-        if isinstance(stale_after, bool) or not isinstance(stale_after, (int, float)) or not stale_after > 0:
+        if isinstance(stale_after, bool) or not isinstance(stale_after, (int, float)) or not 0 < stale_after < math.inf:
             raise ValueError(f"stale_after must be a positive number of seconds, got {stale_after!r}")
-        self.dir = Path(out_dir)
-        self.report = report or _warn
-        self.stale_after = float(stale_after)
+        self.dir, self.report, self.stale_after = Path(out_dir), report or _warn, float(stale_after)
         self.claims, self.writer = claims, writer
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.held: dict[Path, str] = {}
@@ -134,15 +137,13 @@ class _Store:
             except OSError as exc:
                 raise GridStoreError(f"cannot create the grid folder {self.dir}: {exc}") from exc
 
-    def path(self, pid: str) -> Path:
-        return self.dir / f"point-{pid}.json"
+    def path(self, key: str, ext: str = "json") -> Path:
+        return self.dir / f"point-{key}.{ext}"
 
-    # -- reading -------------------------------------------------------------------------------
-    def read(self, pid: str):
+    def read(self, key: str):
         """``(record, None)`` if valid, ``(None, None)`` if missing, ``(None, reason)`` if damaged."""
-        path = self.path(pid)
         try:
-            text = path.read_text()
+            text = self.path(key).read_text()
         except FileNotFoundError:
             return None, None
         except (OSError, UnicodeDecodeError) as exc:
@@ -154,27 +155,22 @@ class _Store:
         if not (isinstance(rec, dict) and set(rec) == {"point", "result"}
                 and isinstance(rec["point"], dict) and isinstance(rec["result"], dict)):
             return None, 'not a {"point": {...}, "result": {...}} record'
-        if point_id(rec["point"]) != pid:
+        if point_id(rec["point"]) != key:
             return None, f"holds the result of another point ({json.dumps(rec['point'], sort_keys=True)[:200]})"
         return rec, None
 
-    def move_aside(self, pid: str, reason: str, action: str) -> Path:
-        src = self.path(pid)
+    def move_aside(self, key: str, reason: str, action: str) -> None:
+        src = self.path(key)
         dest = self.dir / DAMAGED_DIR / f"{src.stem}.{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.bad"
         try:
             dest.parent.mkdir(exist_ok=True)
             os.replace(src, dest)
         except FileNotFoundError:
-            return src  # moved by someone else meanwhile
+            return  # moved by someone else meanwhile
         except OSError as exc:
             raise GridStoreError(f"damaged point file {src} ({reason}) cannot be moved aside in folder {self.dir}: {exc}") from exc
         self.moved.append(dest)
         self.report(f"damaged point file {src}: {reason}; moved to {dest}; {action}")
-        return dest
-
-    # -- claims --------------------------------------------------------------------------------
-    def _claim_path(self, pid: str) -> Path:
-        return self.dir / f"point-{pid}.claim"
 
     def _stale(self, path: Path):
         """``(stale, token)`` of an existing claim; ``(None, None)`` if it is gone."""
@@ -187,7 +183,8 @@ class _Store:
             info = None  # being written, or garbage: judged by age alone
         if not isinstance(info, dict):
             return age > self.stale_after, None
-        dead = info.get("host") == self.host and isinstance(info.get("pid"), int) and not _pid_alive(info["pid"])
+        pid = info.get("pid")
+        dead = info.get("host") == self.host and isinstance(pid, int) and not _pid_alive(pid)
         return dead or age > self.stale_after, info.get("token")
 
     def _break(self, path: Path, token) -> None:
@@ -197,22 +194,17 @@ class _Store:
             os.rename(path, tomb)
         except FileNotFoundError:
             return
-        try:
-            now = json.loads(tomb.read_text()).get("token")
-        except (OSError, ValueError, AttributeError):
-            now = None
-        if now != token:
+        if _token(tomb) != token:
             with contextlib.suppress(OSError):
                 os.link(tomb, path)  # a fresh claim: restore it (unless yet another one exists)
         with contextlib.suppress(OSError):
             os.unlink(tomb)
 
-    def try_claim(self, pid: str) -> bool:
+    def try_claim(self, key: str) -> bool:
+        """Claim ``key`` (True), or False if a live worker holds it; stale claims are taken over."""
         if not self.claims:
             return True
-        path = self._claim_path(pid)
-        token = uuid.uuid4().hex
-        blob = json.dumps({"host": self.host, "pid": self.pid, "token": token, "time": time.time()}).encode()
+        path, token = self.path(key, "claim"), uuid.uuid4().hex
         for _ in range(4):
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -224,33 +216,29 @@ class _Store:
                     self._break(path, old)
                 continue
             except OSError as exc:
-                raise GridStoreError(f"cannot claim a point in folder {self.dir}: {exc}") from exc
+                raise GridStoreError(f"cannot claim a point in the grid folder {self.dir}: {exc}") from exc
             try:
-                os.write(fd, blob)
+                os.write(fd, json.dumps({"host": self.host, "pid": self.pid, "token": token}).encode())
+            except OSError as exc:
+                os.unlink(path)
+                raise GridStoreError(f"cannot claim a point in the grid folder {self.dir}: {exc}") from exc
             finally:
                 os.close(fd)
             with self._lock:
                 self.held[path] = token
-            self._start_heartbeat()
+            if self._beat is None:
+                self._beat = threading.Thread(target=self._heartbeat, name="grid-claims", daemon=True)
+                self._beat.start()
             return True
         return False
 
-    def release(self, pid: str) -> None:
-        if not self.claims:
-            return
-        path = self._claim_path(pid)
+    def release(self, key: str) -> None:
+        path = self.path(key, "claim")
         with self._lock:
             token = self.held.pop(path, None)
-        try:
-            if token is not None and json.loads(path.read_text()).get("token") == token:
+        if token is not None and _token(path) == token:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-        except (OSError, ValueError, AttributeError):
-            pass
-
-    def _start_heartbeat(self) -> None:
-        if self._beat is None:
-            self._beat = threading.Thread(target=self._heartbeat, name="grid-claims", daemon=True)
-            self._beat.start()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(min(self.stale_after / 4, 30.0)):
@@ -260,25 +248,22 @@ class _Store:
                 with contextlib.suppress(OSError):
                     os.utime(path)
 
-    # -- writing -------------------------------------------------------------------------------
     def clean_temporaries(self) -> None:
-        """Delete stray temporary files: their writer is dead (this host) or they are stale by age."""
+        """Delete stray temporary files: their writer (this host) is dead, or they are older than stale_after."""
         for f in self.dir.glob(".tmp-*"):
             parts = f.name[5:].split("~")
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 dead = len(parts) >= 4 and parts[2] == self.host and not _pid_alive(int(parts[1]))
                 if dead or time.time() - f.stat().st_mtime > self.stale_after:
                     f.unlink()
-            except (OSError, ValueError):
-                pass
 
-    def write(self, point: dict, pid: str, result) -> dict:
+    def write(self, point: dict, key: str, result) -> dict:
         """Write ``{"point", "result"}`` atomically; return the record as it reads back from disk."""
         if not isinstance(result, dict):
             raise ValueError(f"the evaluator must return a dict per point, got {type(result).__name__}")
-        path, tmp = self.path(pid), None
+        path, tmp = self.path(key), None
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".tmp-{pid}~{self.pid}~{self.host}~", suffix=".json")
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".tmp-{key}~{self.pid}~{self.host}~", suffix=".json")
             with os.fdopen(fd, "w") as fh:
                 json.dump({"point": point, "result": result}, fh, default=float)
                 fh.flush()
@@ -286,7 +271,7 @@ class _Store:
             record = json.loads(Path(tmp).read_text())
             os.replace(tmp, path)
             tmp = None
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # make the rename itself durable
                 dfd = os.open(self.dir, os.O_RDONLY)
                 try:
                     os.fsync(dfd)
@@ -319,21 +304,19 @@ def load_grid(out_dir: Path, *, report: Callable[[str], None] | None = None) -> 
     records = []
     try:
         for f in sorted(store.dir.glob("point-*.json")):
-            pid = f.stem[6:]
-            rec, reason = store.read(pid)
+            key = f.stem[6:]
+            rec, reason = store.read(key)
             if reason is not None:
                 try:
-                    if store.try_claim(pid):
-                        rec, reason = store.read(pid)
-                        if reason is not None:
-                            store.move_aside(pid, reason, "left out (rerun the grid to recompute it)")
-                    else:
+                    if not store.try_claim(key):
                         store.report(f"damaged point file {f}: {reason}; another worker holds its claim, left in place")
+                    elif (why := store.read(key)[1]) is not None:
+                        store.move_aside(key, why, "left out (rerun the grid to recompute it)")
                 except GridStoreError as exc:
                     store.report(f"{exc}; left out")
-                    rec = None
                 finally:
-                    store.release(pid)
+                    store.release(key)
+                rec = store.read(key)[0]  # valid if another worker rewrote it meanwhile
             if rec is not None:
                 records.append(rec)
     finally:
@@ -342,7 +325,7 @@ def load_grid(out_dir: Path, *, report: Callable[[str], None] | None = None) -> 
 
 
 def _drive(store: _Store, points: dict, done: dict, evaluate_many, batch_size: int, advance) -> GridRun:
-    """Claim, evaluate and write every point of ``points`` (id -> point) not in ``done``."""
+    """Claim, evaluate and write every point of ``points`` (key -> point) not in ``done``."""
     run = GridRun(reused=len(done))
     pending = [i for i in points if i not in done]
     while pending:
@@ -351,24 +334,21 @@ def _drive(store: _Store, points: dict, done: dict, evaluate_many, batch_size: i
             if len(batch) == batch_size:
                 waiting.append(i)
                 continue
-            if not store.try_claim(i):
-                rec, _ = store.read(i)  # held by a live worker: done yet?
-                if rec is None:
-                    waiting.append(i)
-                else:
-                    done[i], run.others = rec, run.others + 1
-                    advance(1)
+            claimed = store.try_claim(i)
+            rec, reason = store.read(i)  # finished by another worker since our scan?
+            if rec is None and claimed:
+                if reason is not None and store.writer:
+                    store.move_aside(i, reason, "recomputing it")
+                    run.recovered += 1
+                batch.append(i)
                 continue
-            rec, reason = store.read(i)  # under the claim: finished by another worker since our scan?
-            if rec is not None:
+            if claimed:
                 store.release(i)
+            if rec is None:
+                waiting.append(i)  # a live worker holds it
+            else:
                 done[i], run.others = rec, run.others + 1
                 advance(1)
-                continue
-            if reason is not None and store.writer:
-                store.move_aside(i, reason, "recomputing it")
-                run.recovered += 1
-            batch.append(i)
         if batch:
             try:
                 results = list(evaluate_many([points[i] for i in batch]))
@@ -415,11 +395,10 @@ def _run(points, evaluate_many, out_dir, *, batch_size, progress, description, c
     finally:
         store.close()
     if writer:
-        records = [done[i] for i in ids]
-    else:  # a non-writer process gets what the writer has written so far
-        records = [rec for rec in (store.read(i)[0] for i in ids) if rec is not None]
-    return GridRun(records, computed=run.computed, reused=run.reused, recovered=run.recovered, others=run.others,
-                   damaged=run.damaged)
+        run.extend(done[i] for i in ids)
+    else:  # what the writer has written so far
+        run.extend(r for r in (store.read(i)[0] for i in ids) if r is not None)
+    return run
 
 
 def run_grid(
@@ -436,13 +415,12 @@ def run_grid(
     """Evaluate every unfinished point and return all records in the order of ``points``.
 
     ``evaluate(point) -> dict``; each result is written atomically to ``out_dir`` as soon as it is
-    finished, so a rerun after a crash resumes (this module's docstring). A damaged point file is
-    reported through ``report(message)`` (default: a :class:`DamagedPointWarning`), moved to
-    ``out_dir/damaged/`` and recomputed. With ``claim`` (default) each point is claimed before it is
-    computed, so workers running the same grid on one folder at once compute each point once (a
-    claim is stale after ``stale_after`` seconds without a heartbeat, or at once if its owner on
-    this host is dead). Returns a :class:`GridRun` (a list of records with the counts computed /
-    reused / recovered). Raises :class:`GridStoreError` if the folder cannot be written.
+    finished, so a rerun resumes (this module's docstring). A damaged point file is reported through
+    ``report(message)`` (default: a :class:`DamagedPointWarning`), moved to ``out_dir/damaged/`` and
+    recomputed. With ``claim``, workers sharing ``out_dir`` compute each point once (a claim is stale
+    after ``stale_after`` seconds without a heartbeat, or at once if its owner on this host is
+    dead). Returns a :class:`GridRun` (the records, and the counts computed / reused / recovered).
+    Raises :class:`GridStoreError` if the folder cannot be written.
     """
     return _run(points, lambda pts: [evaluate(p) for p in pts], out_dir, batch_size=1, progress=progress,
                 description=description, claims=claim, writer=True, stale_after=stale_after, report=report)
@@ -463,16 +441,14 @@ def run_grid_batched(
 ) -> GridRun:
     """Like :func:`run_grid`, but ``evaluate_many(list of points) -> list of results`` per batch.
 
-    Only unfinished points are evaluated (duplicates in ``points`` once), in batches of at most
-    ``batch_size``; every result is written atomically as soon as its batch returns, so a sweep
-    killed at any moment loses at most the batch in flight and a rerun resumes. ``writer``
-    (default: ``jax.process_index() == 0``) says whether this process writes: under
-    ``jax.distributed`` all processes evaluate every batch together (sharded) and one writes.
-    ``claim`` (default: on when ``jax.process_count() == 1``) claims each batch's points before
-    evaluating them, as in :func:`run_grid`; it must be off when several processes evaluate the
-    same batches together. Damaged files, ``stale_after`` and ``report`` as in :func:`run_grid`.
-    Returns a :class:`GridRun` of all records in the order of ``points`` (a non-writer process gets
-    the records the writer has written so far, after a barrier if it needs them).
+    Only unfinished points are evaluated (duplicates once), in batches of at most ``batch_size``
+    (e.g. one :func:`batchramp_theory.sharded_expected_risk` call each); every result is written
+    atomically as soon as its batch returns. ``writer`` (default: ``jax.process_index() == 0``):
+    whether this process writes; under ``jax.distributed`` all processes evaluate every batch
+    together and one writes. ``claim`` (default: ``jax.process_count() == 1``) claims each batch's
+    points first, as in :func:`run_grid`; it must be off when processes evaluate batches together.
+    Damaged files, ``stale_after``, ``report`` and the returned :class:`GridRun` as in
+    :func:`run_grid` (a non-writer gets the records the writer has written so far).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")

@@ -184,6 +184,7 @@ _STORE_CHILD = textwrap.dedent(
 
     points = [{"x": float(i)} for i in range(N_STORE)]
     if mode.startswith("worker"):
+        open(f"{go}.ready.{os.getpid()}", "w").close()
         while not os.path.exists(go):  # both workers start together
             time.sleep(0.005)
     recs = grid.run_grid(points, evaluate, out_dir, progress=False, claim=mode != "worker-noclaim",
@@ -201,6 +202,14 @@ def _store_child(tmp_path, mode, out, log, go, host="-"):
                       .replace("STALE", repr(STALE)).replace("SLOW", repr(SLOW)))
     return subprocess.Popen([sys.executable, str(script), mode, str(out), str(log), str(go), host],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _start_together(go, procs):
+    deadline = time.monotonic() + 120
+    while len(list(go.parent.glob(f"{go.name}.ready.*"))) < len(procs):
+        assert all(p.poll() is None for p in procs) and time.monotonic() < deadline, "a worker did not start"
+        time.sleep(0.01)
+    go.touch()
 
 
 def _reference(tmp_path):
@@ -257,8 +266,7 @@ def test_two_workers_on_one_folder(tmp_path, hosts):
         {"host": socket.gethostname(), "pid": dead.pid, "token": "old"}))
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = [_store_child(tmp_path, "worker", out, log, go, host) for log, host in zip(logs, hosts)]
-    time.sleep(0.3)
-    go.touch()
+    _start_together(go, procs)
     results = []
     for proc in procs:
         stdout, err = proc.communicate(timeout=120)
@@ -279,8 +287,7 @@ def test_two_workers_without_claims_duplicate(tmp_path):
     out, go = tmp_path / "store", tmp_path / "go"
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = [_store_child(tmp_path, "worker-noclaim", out, log, go) for log in logs]
-    time.sleep(0.3)
-    go.touch()
+    _start_together(go, procs)
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]

@@ -139,3 +139,29 @@ def test_bad_out_and_batch2_text(tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["sweep", "--batch2", "big"])
+
+
+@pytest.mark.slow
+def test_two_sweep_processes_on_one_folder(tmp_path):
+    """Two real `batchramp sweep` processes on one --out: the points they computed add up to the grid once."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), JAX_PLATFORMS="cpu")
+    grid = ["sweep", "--capacity", "1.5", "2", "3", "--source", "0.3", "0.5", "0.8", "1.2", "--budget", "1e6", "--no-progress"]
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen([sys.executable, "-m", "batchramp_theory", *grid, "--out", str(out)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    computed = 0
+    for proc in procs:
+        stdout, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        (m,) = re.findall(r"batchramp sweep: 12 points: (\d+) computed, (\d+) reused, 0 recovered", stdout)
+        computed += int(m[0])
+    assert computed == 12  # each point computed by exactly one of them
+    single = tmp_path / "single"
+    assert main(grid + ["--out", str(single)]) == 0
+    assert _rows(out) == _rows(single)

@@ -15,6 +15,7 @@ import csv
 import itertools
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -131,19 +132,34 @@ def _clean(v):
     return v
 
 
+def _replace(path: Path, write) -> None:
+    """``write(tmp)`` then rename ``tmp`` over ``path``: workers sharing ``--out`` never leave a mixed file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_json(path: Path, rows: list[dict]) -> None:
-    path.write_text(json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=1))
+    text = json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=1)
+    _replace(path, lambda tmp: tmp.write_text(text))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
     keys = list(rows[0])
     for r in rows[1:]:
         keys += [k for k in r if k not in keys]
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in keys})
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: r.get(k, "") for k in keys})
+
+    _replace(path, write)
 
 
 def _fmt(v) -> str:
@@ -204,7 +220,7 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
             fig.colorbar(im, ax=ax, shrink=0.8)
     with plt.rc_context(STYLE):
         fig.tight_layout()
-        fig.savefig(path)
+        _replace(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 
 

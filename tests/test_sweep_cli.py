@@ -1,6 +1,8 @@
-"""``batchramp sweep``: outputs, an interrupted-and-resumed run, bad input."""
+"""``batchramp sweep``: outputs, an interrupted-and-resumed run, damaged point files, a full disk, bad input."""
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -15,9 +17,10 @@ def _rows(out):
     return json.loads((out / "sweep.json").read_text())
 
 
-def test_sweep_outputs(tmp_path):
+def test_sweep_outputs(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(ARGS + ["--out", str(out)]) == 0
+    assert "batchramp sweep: 4 points: 4 computed, 0 reused, 0 recovered" in capsys.readouterr().out
     rows = _rows(out)
     assert len(rows) == 4 and len(list((out / "points").glob("point-*.json"))) == 4
     assert (out / "sweep.csv").read_text().count("\n") == 5
@@ -59,6 +62,46 @@ def test_interrupted_sweep_resumes(tmp_path, monkeypatch):
     assert _rows(out) == _rows(fresh)  # nothing lost or duplicated
 
 
+def test_damaged_point_files_are_recovered(tmp_path, capsys):
+    """The user's report: a truncated file under points/ stopped the rerun with a bare JSON error."""
+    out = tmp_path / "run"
+    assert main(ARGS + ["--out", str(out)]) == 0
+    undamaged = _rows(out)
+    files = sorted((out / "points").glob("point-*.json"))
+    truncated, copied = files[0], files[1]
+    originals = {truncated: truncated.read_bytes(), copied: copied.read_bytes()}
+    truncated.write_bytes(originals[truncated][:7])  # interrupted copy / full disk
+    copied.write_bytes(files[2].read_bytes())  # another point's result under this name
+    capsys.readouterr()
+    assert main(ARGS + ["--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "damaged point file" in line]
+    assert len(warnings) == 2 and all(line.startswith("batchramp sweep: warning: ") for line in warnings)
+    assert any(str(truncated) in w and "not valid JSON" in w for w in warnings)
+    assert any(str(copied) in w and "another point" in w for w in warnings)
+    assert "4 points: 2 computed, 2 reused, 2 recovered" in captured.out
+    assert _rows(out) == undamaged  # the final aggregate equals the undamaged run's
+    assert sorted(f.read_bytes() for f in (out / "points" / "damaged").iterdir()) == sorted(
+        [originals[truncated][:7], files[2].read_bytes()])  # kept, not deleted
+    assert sorted((out / "points").glob("point-*.json")) == files
+    assert {f: f.read_bytes() for f in (truncated, copied)} == originals  # recomputed byte for byte
+
+
+def test_full_disk_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "full"
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    assert main(ARGS + ["--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("batchramp sweep: error: ") and "\n" not in err
+    assert str(out / "points") in err and "No space left on device" in err and "rerun" in err
+    monkeypatch.undo()
+    assert not list((out / "points").iterdir())  # nothing half-written left behind
+
+
 def test_sweep_exact_dim(tmp_path):
     out = tmp_path / "exact"
     assert main(["sweep", "--capacity", "2", "--source", "0.3", "--budget", "3000", "--lr", "0.3", "--exact-dim", "64",
@@ -79,6 +122,7 @@ def test_sweep_exact_dim(tmp_path):
         (["--capacity", "2", "2"], "repeated"),
         (["--b-max", "0.5"], "b_max"),
         (["--exact-dim", "10", "--budget", "1e9"], "exact_dim"),
+        (["--stale-after", "0"], "--stale-after"),
     ],
 )
 def test_bad_input(tmp_path, capsys, extra, needle):
@@ -95,3 +139,29 @@ def test_bad_out_and_batch2_text(tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["sweep", "--batch2", "big"])
+
+
+@pytest.mark.slow
+def test_two_sweep_processes_on_one_folder(tmp_path):
+    """Two real `batchramp sweep` processes on one --out: the points they computed add up to the grid once."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), JAX_PLATFORMS="cpu")
+    grid = ["sweep", "--capacity", "1.5", "2", "3", "--source", "0.3", "0.5", "0.8", "1.2", "--budget", "1e6", "--no-progress"]
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen([sys.executable, "-m", "batchramp_theory", *grid, "--out", str(out)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    computed = 0
+    for proc in procs:
+        stdout, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        (m,) = re.findall(r"batchramp sweep: 12 points: (\d+) computed, (\d+) reused, 0 recovered", stdout)
+        computed += int(m[0])
+    assert computed == 12  # each point computed by exactly one of them
+    single = tmp_path / "single"
+    assert main(grid + ["--out", str(single)]) == 0
+    assert _rows(out) == _rows(single)

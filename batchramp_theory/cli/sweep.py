@@ -2,8 +2,11 @@
 
 Every grid point is written to ``OUT/points/`` as soon as it finishes (atomic JSON files via
 :func:`batchramp_theory.grid.run_grid`), so an interrupted sweep rerun with the same arguments
-resumes where it stopped. At the end: a table on the terminal, ``OUT/sweep.json``,
-``OUT/sweep.csv`` and ``OUT/sweep_heatmap.png``.
+resumes where it stopped; damaged point files are reported, moved to ``OUT/points/damaged/`` and
+recomputed, and several workers may run the same command on one folder at once (each point is
+claimed before it is computed; docs/fsl.md, "The sweep store"). At the end: a table on the
+terminal, the counts computed / reused / recovered, ``OUT/sweep.json``, ``OUT/sweep.csv`` and
+``OUT/sweep_heatmap.png``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import csv
 import itertools
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
 HEATMAP_METRICS = (
@@ -46,6 +51,8 @@ def register(sub) -> None:
     p.add_argument("--exact-dim", type=int, default=0, metavar="N",
                    help="also evaluate the schedules with the exact recursion at dimension N (needs budget/b_min <= 2e6)")
     p.add_argument("--out", type=Path, default=Path("sweep_out"), metavar="DIR", help="output folder (default sweep_out)")
+    p.add_argument("--stale-after", type=float, default=None, metavar="SECONDS",
+                   help="a point claimed by a worker silent this long (another host) is taken over (default 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -81,20 +88,39 @@ def grid_points(args) -> list[dict]:
     return points
 
 
+def _warn(message: str) -> None:
+    print(f"batchramp sweep: warning: {message}", file=sys.stderr)
+
+
 def run(args) -> int:
+    """Validate, run the grid through the store (:func:`batchramp_theory.grid.run_grid`), write the outputs.
+
+    Exit status 1 with one line naming the folder if the store cannot be written (disk full,
+    read-only); damaged point files are reported on stderr, moved aside and recomputed.
+    """
     from ..fsl.sweep import sweep_point
-    from ..grid import run_grid
+    from ..grid import STALE_AFTER, GridStoreError, run_grid
 
     points = grid_points(args)  # validates everything before any work starts
+    stale_after = STALE_AFTER if args.stale_after is None else args.stale_after
+    if not (math.isfinite(stale_after) and stale_after > 0):
+        raise ValueError(f"--stale-after must be a positive number of seconds, got {args.stale_after}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
-    records = run_grid(points, sweep_point, out / "points", progress=not args.no_progress, description="sweep")
-    rows = [{**r["point"], **r["result"]} for r in records]
-    _write_json(out / "sweep.json", rows)
-    _write_csv(out / "sweep.csv", rows)
-    _heatmap(out / "sweep_heatmap.png", rows, args)
+    try:
+        records = run_grid(points, sweep_point, out / "points", progress=not args.no_progress, description="sweep",
+                           stale_after=stale_after, report=_warn)
+        rows = [{**r["point"], **r["result"]} for r in records]
+        _write_json(out / "sweep.json", rows)
+        _write_csv(out / "sweep.csv", rows)
+        _heatmap(out / "sweep_heatmap.png", rows, args)
+    except OSError as exc:  # GridStoreError names the folder; an output file's error names the file
+        what = exc if isinstance(exc, GridStoreError) else f"cannot write the outputs in {out}: {exc}"
+        print(f"batchramp sweep: error: {what}", file=sys.stderr)
+        return 1
     _print_table(rows, out)
+    print(f"batchramp sweep: {records.summary()}")
     return 0
 
 
@@ -106,19 +132,34 @@ def _clean(v):
     return v
 
 
+def _replace(path: Path, write) -> None:
+    """``write(tmp)`` then rename ``tmp`` over ``path``: workers sharing ``--out`` never leave a mixed file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_json(path: Path, rows: list[dict]) -> None:
-    path.write_text(json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=1))
+    text = json.dumps([{k: _clean(v) for k, v in r.items()} for r in rows], indent=1)
+    _replace(path, lambda tmp: tmp.write_text(text))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
     keys = list(rows[0])
     for r in rows[1:]:
         keys += [k for k in r if k not in keys]
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in keys})
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: r.get(k, "") for k in keys})
+
+    _replace(path, write)
 
 
 def _fmt(v) -> str:
@@ -179,7 +220,7 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
             fig.colorbar(im, ax=ax, shrink=0.8)
     with plt.rc_context(STYLE):
         fig.tight_layout()
-        fig.savefig(path)
+        _replace(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 
 

@@ -1,29 +1,22 @@
 """Resumable grid runs: one JSON file per grid point, safe under crashes, damage and parallel workers.
 
-The store is a folder (docs/fsl.md, "The sweep store"): ``point-<id>.json`` holds one finished
-``{"point": ..., "result": ...}`` record, ``<id> = point_id(point)``.
+The store is a folder (docs/fsl.md, "The sweep store", has the full contract): ``point-<id>.json``
+holds one finished ``{"point": ..., "result": ...}`` record, ``<id> = point_id(point)``.
 
-* **Atomic writes.** A result is streamed into ``.tmp-<id>~<pid>~<host>~*.json`` in the same folder,
-  ``fsync``-ed and renamed over ``point-<id>.json`` (``os.replace``): a reader sees the whole record
-  or no file; a process killed at any moment loses at most the points in flight. A stray temporary
-  file (writer dead, or older than ``stale_after``) is deleted by the next run, never read.
-* **Damage.** A file must read, parse as JSON, have exactly the keys ``point`` and ``result`` (both
-  objects), and ``point_id(record["point"])`` must equal the ``<id>`` of its name. One that fails
-  (truncated, not JSON, wrong shape, another point's result) is reported once with its path, moved
-  to ``damaged/`` (kept) and recomputed by :func:`run_grid` / :func:`run_grid_batched`;
-  :func:`load_grid` leaves it out.
-* **Claims.** Before computing a point a worker creates ``point-<id>.claim`` (``O_CREAT | O_EXCL``:
-  one worker succeeds) with its host, pid and a token, and a heartbeat thread keeps its mtime
-  fresh. Other workers skip a claimed point and wait for its file. A claim is *stale*, and taken
-  over, when its owner on this host no longer runs or its mtime is older than ``stale_after``
-  seconds (a crashed worker on another host). Any number of workers (or hosts sharing the folder)
-  may run one grid at once: each point is computed once and every worker returns all records.
-* **Write failures.** An ``OSError`` while writing (disk full, read-only folder) raises
-  :class:`GridStoreError` naming the folder; finished points are kept and a rerun resumes.
+* **Atomic writes.** A result is streamed into ``.tmp-<id>~<pid>~<host>~*.json``, ``fsync``-ed and
+  renamed over ``point-<id>.json``: a reader sees the whole record or no file. Stray temporary files
+  (writer dead, or older than ``stale_after``) are deleted by the next run, never read.
+* **Damage.** A file that does not read, parse, have exactly the object keys ``point`` and
+  ``result``, or hash to its own name is reported once with its path, moved to ``damaged/`` (kept)
+  and recomputed by :func:`run_grid` / :func:`run_grid_batched`; :func:`load_grid` leaves it out.
+* **Claims.** A worker creates ``point-<id>.claim`` (``O_CREAT | O_EXCL``) before computing a point
+  and a heartbeat keeps its mtime fresh; others skip the point and wait for its file. A claim whose
+  owner on this host is dead, or whose mtime is older than ``stale_after``, is taken over.
+* **Write failures** (disk full, read-only folder) raise :class:`GridStoreError` naming the folder;
+  finished points are kept and a rerun resumes.
 
-:func:`run_grid_batched` is the same store for evaluators that take many points at once (one
-vmapped or sharded call per batch). Under ``jax.distributed`` every process computes, only the
-writer writes, and claims are off (one job per folder).
+:func:`run_grid_batched` is the same store for evaluators that take many points at once. Under
+``jax.distributed`` every process computes, only the writer writes, and claims are off.
 """
 
 from __future__ import annotations

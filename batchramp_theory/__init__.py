@@ -26,6 +26,7 @@ from .critical_batch import (
     stability_lr_grid,
     tradeoff,
 )
+from .data import RowSample, load_digits_regression, random_relu_features
 from .divergence import DivergenceError, DivergenceWarning
 from .fitting import PowerFit, fit_power, hitting_steps, parabolic_min
 from .fsl import (
@@ -41,7 +42,6 @@ from .grid import run_grid_batched
 from .moments import expected_grad_norm2
 from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
 from .placement import Placement
-from .data import RowSample, load_digits_regression, random_relu_features
 from .problem import Problem, excess_risk, power_law_problem
 from .quadrature import mode_sum, power_law_quadrature
 from .random_features import RandomFeatureModel, random_features, random_features_problem

@@ -134,7 +134,7 @@ class Problem:
         Examples:
             >>> import batchramp_theory as bt
             >>> p = bt.Problem.from_spectrum([1.0, 0.25], [0.5, 0.25], noise=0.1)
-            >>> [float(t) for t in p.target], float(p.initial_risk)
+            >>> [float(t) for t in p.target], round(float(p.initial_risk), 12)
             ([0.7071067811865476, 1.0], 0.375)
         """
         lam = as_float_array("eigenvalues", eigenvalues, ndim=1)

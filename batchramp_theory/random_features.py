@@ -63,7 +63,7 @@ class RandomFeatureModel(NamedTuple):
 
 
 def random_features(dim: int, width: int, capacity: float, source: float, noise: float = 1.0, seed: int = 0,
-                    *, rtol: float = 1e-12) -> RandomFeatureModel:
+                    *, scaling: str = "width", rtol: float = 1e-12) -> RandomFeatureModel:
     """Draw ``W`` and reduce the random-feature model to a diagonal problem (module docstring).
 
     Args:
@@ -73,6 +73,10 @@ def random_features(dim: int, width: int, capacity: float, source: float, noise:
         source: source exponent ``s > 0`` of the input-space target.
         noise: label-noise standard deviation ``sigma >= 0``.
         seed: integer seed of ``W`` (NumPy ``default_rng``).
+        scaling: ``"width"`` (``W_ij ~ N(0, 1/width)``: ``tr K ~ tr H`` at every width, the
+            parametrisation under which a learning rate transfers) or ``"none"``
+            (``W_ij ~ N(0, 1)``: ``tr K ~ width tr H``, the naive one; the ``model_size.*``
+            negative control).
         rtol: singular values ``s_j^2 <= rtol * max`` count as zero (``width > dim``: rank ``dim``).
 
     Examples:
@@ -86,9 +90,13 @@ def random_features(dim: int, width: int, capacity: float, source: float, noise:
     sigma = check_scalar("noise", noise, low=0.0)
     seed = check_int("seed", seed, low=0)
     rtol = check_scalar("rtol", rtol, low=0.0, high=1.0, high_open=True)
+    if scaling not in ("width", "none"):
+        raise ValueError(f"scaling must be 'width' or 'none', got {scaling!r}")
     base = power_law_problem(dim, capacity, source, sigma)
     lam, theta = np.asarray(base.eigenvalues), np.asarray(base.target)
-    W = np.random.default_rng(seed).standard_normal((dim, width)) / np.sqrt(width)
+    W = np.random.default_rng(seed).standard_normal((dim, width))
+    if scaling == "width":
+        W = W / np.sqrt(width)
     A = np.sqrt(lam)[:, None] * W
     left, sv, right_t = np.linalg.svd(A, full_matrices=False)
     keep = sv**2 > rtol * sv[0] ** 2
@@ -101,6 +109,6 @@ def random_features(dim: int, width: int, capacity: float, source: float, noise:
 
 
 def random_features_problem(dim: int, width: int, capacity: float, source: float, noise: float = 1.0,
-                            seed: int = 0) -> Problem:
+                            seed: int = 0, *, scaling: str = "width") -> Problem:
     """The reduced diagonal problem of :func:`random_features` (its ``.problem``)."""
-    return random_features(dim, width, capacity, source, noise, seed).problem
+    return random_features(dim, width, capacity, source, noise, seed, scaling=scaling).problem

@@ -105,9 +105,10 @@ def sensitivity(quick: bool):
         out.append(within(
             f"model_size.sensitivity.flat_in_width.B{B}", _ratio(st.curvature[:, i]), _FLAT, expected="fail",
             reason=f"max/min over widths of d^2 ln L/d(ln eta)^2 at eta* (B={B}, D=4096, total loss): Time "
-                   "Transfer says flat; it FAILS here, the curvature grows with width "
-                   f"({np.round(st.curvature[:, i], 3).tolist()}): the LR-independent floor a/2 dilutes it "
-                   "at small width",
+                   "Transfer says flat; it FAILS here, the curvature varies with width "
+                   f"({np.round(st.curvature[:, i], 3).tolist()}; learnable part alone: "
+                   f"{np.round(st.curvature_features[:, i], 3).tolist()}): width changes K's spectrum and the "
+                   "LR-independent floor a/2",
         ))
     # The curvature in ln eta cannot depend on how the LR is parametrised: with and without the
     # 1/width scaling it is the same number (Newton-polished optimum; 1e-6 relative).

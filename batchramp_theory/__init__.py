@@ -39,6 +39,7 @@ from .fsl import (
 )
 from .gradient_noise import NoiseStats, gradient_covariance, noise_along, noise_stats, two_batch_estimates
 from .grid import run_grid_batched
+from .model_size import WidthStudy, width_study
 from .moments import expected_grad_norm2
 from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
 from .placement import Placement
@@ -87,7 +88,7 @@ __all__ = [
     "Schedule", "constant", "cosine", "step_decay", "stack_schedules",
     # Problems beyond the power law: random features (the width axis) and real data.
     "RandomFeatureModel", "random_features", "random_features_problem",
-    "RowSample", "random_relu_features", "load_digits_regression",
+    "RowSample", "random_relu_features", "load_digits_regression", "WidthStudy", "width_study",
     # Base learning-rate schedules as functions of samples (the converter's input).
     "LRSchedule", "constant_lr", "step_lr", "exponential_lr", "linear_lr", "wsd_lr", "quarter_cosine_lr",
     "half_cosine_lr", "olmo_cosine_lr",

@@ -331,7 +331,8 @@ def sample_gradient_rows(key, features, residuals, delta, batch, *, max_batch: i
     least-squares residuals (a :class:`batchramp_theory.data.RowSample`), so with
     ``delta = w - theta`` the residual of row ``i`` is ``f_i^T w - y_i = f_i^T delta - e_i``
     (docs/problems.md, "From data"). ``max_batch`` indices are drawn uniformly from ``key`` and
-    rows ``>= batch`` are masked, as in :func:`sample_gradient_explicit`.
+    rows ``>= batch`` are masked, as in :func:`sample_gradient_explicit`; cost ``O(max_batch d)``
+    per step (the simulator passes the largest batch of the schedules it runs).
     """
     dtype = delta.dtype
     idx = jax.random.randint(key, (max_batch,), 0, features.shape[0])

@@ -26,6 +26,7 @@ from .critical_batch import (
     stability_lr_grid,
     tradeoff,
 )
+from .data import RowSample, load_digits_regression, random_relu_features
 from .divergence import DivergenceError, DivergenceWarning
 from .fitting import PowerFit, fit_power, hitting_steps, parabolic_min
 from .fsl import (
@@ -38,13 +39,15 @@ from .fsl import (
 )
 from .gradient_noise import NoiseStats, gradient_covariance, noise_along, noise_stats, two_batch_estimates
 from .grid import run_grid_batched
+from .model_size import WidthStudy, width_study
 from .moments import expected_grad_norm2
 from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
 from .placement import Placement
 from .problem import Problem, excess_risk, power_law_problem
 from .quadrature import mode_sum, power_law_quadrature
+from .random_features import RandomFeatureModel, random_features, random_features_problem
 from .recursions import expected_risk, make_risk_fn, second_moments
-from .sampler import sample_gradient, sample_gradient_explicit
+from .sampler import sample_gradient, sample_gradient_explicit, sample_gradient_rows
 from .schedules import (
     LRSchedule,
     Schedule,
@@ -83,6 +86,9 @@ __all__ = [
     # The problem and its schedules.
     "Problem", "power_law_problem", "excess_risk", "power_law_quadrature", "mode_sum",
     "Schedule", "constant", "cosine", "step_decay", "stack_schedules",
+    # Problems beyond the power law: random features (the width axis) and real data.
+    "RandomFeatureModel", "random_features", "random_features_problem",
+    "RowSample", "random_relu_features", "load_digits_regression", "WidthStudy", "width_study",
     # Base learning-rate schedules as functions of samples (the converter's input).
     "LRSchedule", "constant_lr", "step_lr", "exponential_lr", "linear_lr", "wsd_lr", "quarter_cosine_lr",
     "half_cosine_lr", "olmo_cosine_lr",
@@ -90,7 +96,7 @@ __all__ = [
     "Optimizer", "SGD", "Momentum", "NormalizedSGD", "Adam", "SignSGD",
     # Engines: exact recursions, Monte Carlo, stability, gradient noise; placement over devices.
     "expected_risk", "make_risk_fn", "second_moments", "expected_grad_norm2",
-    "simulate", "sample_gradient", "sample_gradient_explicit",
+    "simulate", "sample_gradient", "sample_gradient_explicit", "sample_gradient_rows",
     "stability_limit", "is_stable",
     "NoiseStats", "noise_stats", "noise_along", "gradient_covariance", "two_batch_estimates",
     "Placement", "MeshPlacement", "device_mesh", "sharded_expected_risk", "sharded_simulate",

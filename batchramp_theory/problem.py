@@ -16,6 +16,12 @@ a power-law spectrum at ``dim = inf`` is represented by a quadrature of at most 
 (:mod:`batchramp_theory.quadrature`). The exact recursions and the stability criterion accept
 weighted problems; Monte Carlo (:func:`batchramp_theory.simulate`) needs real modes and refuses
 them.
+
+Any Gaussian problem reduces exactly to this diagonal form (docs/problems.md): a covariance by its
+eigendecomposition (:meth:`Problem.from_covariance`), a spectrum with per-mode target energies
+(:meth:`Problem.from_spectrum`), a random-feature model (:mod:`batchramp_theory.random_features`),
+and a data set's empirical distribution (:meth:`Problem.from_data`, :mod:`batchramp_theory.data`;
+exact risk, Gaussian-equivalent dynamics, and its rows for true SGD in ``bt.simulate``).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 
 from ._validation import as_float_array, check_int, check_positive, check_scalar, is_traced
 
-__all__ = ["Problem", "power_law_problem", "excess_risk"]
+__all__ = ["Problem", "power_law_problem", "excess_risk", "reduce_psd"]
 
 
 @jax.tree_util.register_pytree_node_class
@@ -42,6 +48,10 @@ class Problem:
         noise: label-noise standard deviation ``sigma >= 0``.
         weights: ``None`` (every mode counts once) or ``(d,)`` positive mode multiplicities
             ``w_j`` (a quadrature of a larger spectrum; see the module docstring).
+        rows: ``None``, or the data set's rows in the eigenbasis (a
+            :class:`batchramp_theory.data.RowSample`, set by :meth:`from_data`): what
+            ``bt.simulate(..., sampler="rows")`` draws mini-batches from. Not a pytree leaf
+            (it travels as static auxiliary data, compared by identity).
 
     Construction validates concrete inputs eagerly and stores float64 NumPy arrays, so a
     problem built once can be used under float32 or float64 without losing precision.
@@ -58,8 +68,10 @@ class Problem:
     target: np.ndarray
     noise: float | np.ndarray
     weights: np.ndarray | None = None
+    rows: object | None = None
 
-    def __init__(self, eigenvalues, target, noise=0.0, weights=None):
+    def __init__(self, eigenvalues, target, noise=0.0, weights=None, *, rows=None):
+        object.__setattr__(self, "rows", rows)
         if any(is_traced(v) for v in (eigenvalues, target, noise, weights)):
             object.__setattr__(self, "eigenvalues", eigenvalues)
             object.__setattr__(self, "target", target)
@@ -81,6 +93,12 @@ class Problem:
             if weights.shape != lam.shape:
                 raise ValueError(f"weights has shape {weights.shape} but eigenvalues has shape {lam.shape}")
             check_positive("weights", weights)
+        if rows is not None:
+            n_feat = np.shape(getattr(rows, "features", None))
+            if len(n_feat) != 2 or n_feat[1] != lam.shape[0]:
+                raise ValueError(f"rows must be a RowSample with (n, {lam.shape[0]}) features, got {rows!r}")
+            if weights is not None:
+                raise ValueError("rows and weights exclude each other (a data set has real modes)")
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "target", theta)
@@ -88,14 +106,104 @@ class Problem:
 
     # pytree protocol: unflatten bypasses validation (leaves may be tracers or sentinels).
     def tree_flatten(self):
-        return (self.eigenvalues, self.target, self.noise, self.weights), None
+        return (self.eigenvalues, self.target, self.noise, self.weights), self.rows
 
     @classmethod
     def tree_unflatten(cls, aux, children):
         obj = object.__new__(cls)
         for name, value in zip(("eigenvalues", "target", "noise", "weights"), children):
             object.__setattr__(obj, name, value)
+        object.__setattr__(obj, "rows", aux)
         return obj
+
+    @classmethod
+    def from_spectrum(cls, eigenvalues, target_energies, noise=0.0) -> Problem:
+        """The diagonal problem with spectrum ``lambda_j`` and target energies ``e_j = lambda_j theta_j^2``.
+
+        ``theta_j = sqrt(e_j / lambda_j)``. The energy ``e_j`` is mode ``j``'s share of twice the
+        initial risk (``E(0) = 1/2 sum_j e_j``), the quantity the power law fixes as
+        ``j^-(s beta + 1)`` (docs/fsl.md, "Model, capacity and source"). The signs of ``theta_j``
+        do not matter to any engine: SGD on Gaussian data is invariant under ``x_j -> -x_j``
+        (docs/problems.md, "From a spectrum").
+
+        Args:
+            eigenvalues: ``(d,)`` positive eigenvalues.
+            target_energies: ``(d,)`` non-negative energies ``lambda_j theta_j^2``.
+            noise: label-noise standard deviation ``sigma >= 0``.
+
+        Examples:
+            >>> import batchramp_theory as bt
+            >>> p = bt.Problem.from_spectrum([1.0, 0.25], [0.5, 0.25], noise=0.1)
+            >>> [float(t) for t in p.target], round(float(p.initial_risk), 12)
+            ([0.7071067811865476, 1.0], 0.375)
+        """
+        lam = as_float_array("eigenvalues", eigenvalues, ndim=1)
+        if lam.size == 0:
+            raise ValueError("eigenvalues must be non-empty")
+        check_positive("eigenvalues", lam)
+        energy = as_float_array("target_energies", target_energies, ndim=1)
+        if energy.shape != lam.shape:
+            raise ValueError(f"target_energies has shape {energy.shape} but eigenvalues has shape {lam.shape}")
+        check_positive("target_energies", energy, strict=False)
+        return cls(lam, np.sqrt(energy / lam), noise)
+
+    @classmethod
+    def from_covariance(cls, covariance, target, noise=0.0, *, rtol: float = 1e-12) -> Problem:
+        """Exact diagonal reduction of ``x ~ N(0, C)``, ``y = <x, theta> + eps``, ``eps ~ N(0, noise^2)``.
+
+        With ``C = V diag(lambda) V^T`` (one ``eigh``), SGD from ``w0 = 0`` in the rotated
+        coordinates ``V^T w`` is SGD on the diagonal problem ``(lambda, V^T theta, noise)``, so
+        every engine's answer is the same (docs/problems.md, "From a covariance"). Modes with
+        ``lambda_j <= rtol * max(lambda)`` (the null space of ``C``) are dropped: the data have no
+        component there, so neither the gradient nor the risk does. Modes are returned in
+        decreasing order of ``lambda``.
+
+        Args:
+            covariance: ``(p, p)`` symmetric positive semi-definite matrix.
+            target: ``(p,)`` coefficients ``theta`` (any minimiser; its null-space part is dropped).
+            noise: label-noise standard deviation ``sigma >= 0``.
+            rtol: relative threshold below which an eigenvalue counts as zero.
+
+        Examples:
+            >>> import numpy as np, batchramp_theory as bt
+            >>> p = bt.Problem.from_covariance(np.array([[2.0, 1.0], [1.0, 2.0]]), [1.0, 1.0])
+            >>> [round(float(v), 12) for v in p.eigenvalues], round(float(p.initial_risk), 12)
+            ([3.0, 1.0], 3.0)
+        """
+        cov = as_float_array("covariance", covariance, ndim=2)
+        if cov.shape[0] != cov.shape[1] or cov.size == 0:
+            raise ValueError(f"covariance must be a non-empty square matrix, got shape {cov.shape}")
+        theta = as_float_array("target", target, ndim=1)
+        if theta.shape != cov.shape[:1]:
+            raise ValueError(f"target has shape {theta.shape} but covariance has shape {cov.shape}")
+        rtol = check_scalar("rtol", rtol, low=0.0, high=1.0, high_open=True)
+        scale = np.max(np.abs(cov))
+        if np.max(np.abs(cov - cov.T)) > 1e-10 * max(scale, np.finfo(float).tiny):
+            raise ValueError("covariance must be symmetric")
+        lam, vec = reduce_psd("covariance", 0.5 * (cov + cov.T), rtol)
+        return cls(lam, vec.T @ theta, noise)
+
+    @classmethod
+    def from_data(cls, X, y, *, rtol: float = 1e-10) -> Problem:
+        """The regression problem whose population is the empirical distribution of the rows ``(x_i, y_i)``.
+
+        ``H = X^T X / n`` (uncentred: the model has no intercept; centre ``X`` and ``y`` first
+        for one), ``theta`` the least-squares solution and ``noise^2 = mean(residual^2)``;
+        sampling rows with replacement makes this the exact population, so the excess risk
+        ``1/2 (w - theta)^T H (w - theta)`` is exact. Rows are not Gaussian, so the recursions on
+        the returned diagonal problem are the Gaussian-equivalent approximation; the problem
+        carries the rotated rows (``rows``) so that ``bt.simulate(p, ..., sampler="rows")`` runs
+        true SGD on them (docs/problems.md, "From data"). Built by
+        :func:`batchramp_theory.data.empirical_problem`.
+
+        Args:
+            X: ``(n, p)`` design matrix, finite.
+            y: ``(n,)`` labels, finite.
+            rtol: eigenvalues ``<= rtol * max`` count as zero (directions the data never visit).
+        """
+        from .data import empirical_problem
+
+        return empirical_problem(X, y, rtol=rtol)
 
     @property
     def dim(self) -> int:
@@ -178,6 +286,22 @@ def power_law_problem(dim, capacity: float, source: float, noise: float = 1.0, *
     lam = j**-beta
     theta = j ** ((beta * (1.0 - s) - 1.0) / 2.0)
     return Problem(lam, theta, noise)
+
+
+def reduce_psd(name: str, matrix, rtol: float):
+    """Eigenvalues (decreasing) and eigenvectors of a symmetric PSD ``matrix``, null space dropped.
+
+    Eigenvalues ``<= rtol * max`` are dropped; one below ``-max(rtol, 1e-10) * max`` means the
+    matrix is not positive semi-definite (``ValueError`` naming ``name``).
+    """
+    lam, vec = np.linalg.eigh(np.asarray(matrix, dtype=np.float64))
+    top = float(lam[-1]) if lam.size else 0.0
+    if not top > 0:
+        raise ValueError(f"{name} has no positive eigenvalue")
+    if lam[0] < -max(rtol, 1e-10) * top:
+        raise ValueError(f"{name} must be positive semi-definite, has eigenvalue {lam[0]:.3g}")
+    keep = lam > rtol * top
+    return lam[keep][::-1], vec[:, keep][:, ::-1]
 
 
 def excess_risk(problem: Problem, w):

@@ -42,7 +42,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["sample_gradient", "sample_gradient_explicit", "gram_statistics", "gradient_from_gram", "chi2"]
+__all__ = ["sample_gradient", "sample_gradient_explicit", "sample_gradient_rows", "gram_statistics", "gradient_from_gram", "chi2"]
 
 # Proposals drawn up front per chi-square variate. Marsaglia-Tsang accepts a proposal with
 # probability >= 0.951 for every shape >= 1, so two proposals leave < 0.25% of the variates
@@ -321,4 +321,24 @@ def sample_gradient_explicit(key, eigenvalues, delta, batch, noise, *, max_batch
     batch = jnp.asarray(batch, dtype)
     mask = (jnp.arange(max_batch) < batch).astype(dtype)
     resid = (x @ delta - eps) * mask
+    return x.T @ resid / batch
+
+
+def sample_gradient_rows(key, features, residuals, delta, batch, *, max_batch: int):
+    """True SGD on a data set: ``(1/B) sum_i f_i (f_i^T delta - e_i)`` over ``B`` rows drawn with replacement.
+
+    ``features`` are the ``(n, d)`` rows in the problem's eigenbasis and ``residuals`` their
+    least-squares residuals (a :class:`batchramp_theory.data.RowSample`), so with
+    ``delta = w - theta`` the residual of row ``i`` is ``f_i^T w - y_i = f_i^T delta - e_i``
+    (docs/problems.md, "From data"). ``max_batch`` indices are drawn uniformly from ``key`` and
+    rows ``>= batch`` are masked, as in :func:`sample_gradient_explicit`; cost ``O(max_batch d)``
+    per step (the simulator passes the largest batch of the schedules it runs).
+    """
+    dtype = delta.dtype
+    idx = jax.random.randint(key, (max_batch,), 0, features.shape[0])
+    x = features[idx].astype(dtype)
+    e = residuals[idx].astype(dtype)
+    batch = jnp.asarray(batch, dtype)
+    mask = (jnp.arange(max_batch) < batch).astype(dtype)
+    resid = (x @ delta - e) * mask
     return x.T @ resid / batch

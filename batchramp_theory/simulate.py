@@ -27,7 +27,7 @@ from .optimizers import SGD, validate_for_problem
 from .placement import LOCAL, pad_rows
 from .problem import Problem
 from .recursions import gradient_multipliers
-from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, split_step_key
+from .sampler import gradient_from_gram, gram_statistics, sample_gradient_explicit, sample_gradient_rows, split_step_key
 from .schedules import stack_schedules
 
 __all__ = ["simulate"]
@@ -53,7 +53,8 @@ def _as_key(seed):
 
 
 @partial(jax.jit, static_argnames=("optimizer", "sampler", "max_batch", "features"))
-def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optimizer, sampler, max_batch, features):
+def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, rows=None, *, optimizer, sampler, max_batch,
+           features):
     """Advance ``(S, R)`` runs by ``C`` steps; returns new state and risks ``(S, R, C)``.
 
     ``delta`` is ``w - theta*`` with shape ``(S, R, d)``; ``lr, batch, mult`` are ``(S, C)``;
@@ -71,6 +72,12 @@ def _chunk(delta, opt_state, run_keys, lam, sigma, lr, batch, mult, k0, *, optim
 
         def draw(key, delta, b_k, extra, unorm2):
             return gradient_from_gram(key, lam, delta, b_k, sigma, *extra, unorm2=unorm2)
+    elif sampler == "rows":
+        # True SGD on a data set's rows (``rows = (features, residuals)``, eigenbasis).
+        k_draw, gram = _step_keys(run_keys, k0 + jnp.arange(n_steps)), ()
+
+        def draw(key, delta, b_k, extra, unorm2):
+            return sample_gradient_rows(key, rows[0], rows[1], delta, b_k, max_batch=max_batch)
     else:
         # (R, C) step keys: step k of a run always uses fold_in(run_key, k).
         k_draw, gram = _step_keys(run_keys, k0 + jnp.arange(n_steps)), ()
@@ -166,7 +173,10 @@ def simulate(
         seed: int or JAX key. The same seed gives bit-identical results.
         record_steps: optional step indices in ``[0, K]`` to keep (default: every step).
         sampler: ``"exact"`` (O(d) per step, exact in distribution for Gaussian data; see
-            :mod:`batchramp_theory.sampler`) or ``"explicit"`` (draws the ``B x d`` matrix).
+            :mod:`batchramp_theory.sampler`), ``"explicit"`` (draws the ``B x d`` matrix), or
+            ``"rows"`` (true SGD on a data set: mini-batches of rows drawn with replacement from
+            the problem's ``rows``, which :meth:`Problem.from_data` attaches; docs/problems.md,
+            "From data").
         features: ``"gaussian"`` or, with ``sampler="explicit"``, ``"rademacher"``.
         chunk_size: steps per jitted call (default: as many as fit a memory budget).
         progress: show a progress bar over chunks.
@@ -194,10 +204,14 @@ def simulate(
             "and quadrature=None for bt.simulate"
         )
     num_runs = check_int("num_runs", num_runs, low=1)
-    if sampler not in ("exact", "explicit"):
-        raise ValueError(f"sampler must be 'exact' or 'explicit', got {sampler!r}")
+    if sampler not in ("exact", "explicit", "rows"):
+        raise ValueError(f"sampler must be 'exact', 'explicit' or 'rows', got {sampler!r}")
     if features != "gaussian" and sampler != "explicit":
         raise ValueError("non-Gaussian features need sampler='explicit'")
+    rows = None
+    if sampler == "rows":
+        if getattr(problem, "rows", None) is None:
+            raise ValueError("sampler='rows' needs a problem with rows (bt.Problem.from_data(X, y))")
     key = _as_key(seed)
     lr, batch, steps, single = stack_schedules(schedule)
     n_sched, kmax = lr.shape
@@ -232,7 +246,10 @@ def simulate(
     opt_state = jax.tree_util.tree_map(
         lambda x: placement.shard(jnp.broadcast_to(x, (n_sched, runs_p) + jnp.shape(x)), 1), state0
     )
-    max_batch = int(batch.max()) if sampler == "explicit" else 0
+    max_batch = int(batch.max()) if sampler in ("explicit", "rows") else 0
+    if sampler == "rows":
+        rows = (placement.replicate(jnp.asarray(problem.rows.features, dt)),
+                placement.replicate(jnp.asarray(problem.rows.residuals, dt)))
 
     out = np.empty((n_sched, num_runs, rec.size), dtype=dt)
     out[..., rec == 0] = problem.initial_risk
@@ -243,7 +260,7 @@ def simulate(
             delta, opt_state, risks = _chunk(
                 delta, opt_state, run_keys, lam, sigma,
                 jnp.asarray(lr_p[:, sl], dt), jnp.asarray(batch_p[:, sl], dt), jnp.asarray(mult_p[:, sl], dt),
-                c * chunk_size,
+                c * chunk_size, rows,
                 optimizer=optimizer, sampler=sampler, max_batch=max_batch, features=features,
             )
             # risks[..., j] is the risk after global step c*C + j + 1.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .problem_args import add_problem_argument, load_problem
+
 _OPTIMIZERS = ("sgd", "nsgd")
 
 
@@ -23,6 +25,7 @@ def register(sub) -> None:
     g.add_argument("--capacity", type=float, default=2.0, help="capacity exponent beta > 1 (default 2)")
     g.add_argument("--source", type=float, default=0.5, help="source exponent s > 0 (default 0.5)")
     g.add_argument("--noise", type=float, default=0.5, help="label-noise std sigma (default 0.5)")
+    add_problem_argument(g)
     r = p.add_argument_group("runs")
     r.add_argument("--min-batch", type=int, default=1, help="smallest batch (default 1)")
     r.add_argument("--max-batch", type=int, default=1024, help="largest batch; batches double in between (default 1024)")
@@ -67,7 +70,10 @@ def run(args) -> int:
         raise ValueError("--policy fixed needs --lr")
     if args.policy == "greedy" and args.optimizer != "sgd":
         raise ValueError("--policy greedy is defined for --optimizer sgd only")
-    problem = bt.power_law_problem(args.dim, args.capacity, args.source, args.noise)
+    if args.problem is not None:
+        problem = load_problem(args.problem, args.noise)
+    else:
+        problem = bt.power_law_problem(args.dim, args.capacity, args.source, args.noise)
     opt = bt.SGD() if args.optimizer == "sgd" else bt.NormalizedSGD("expected")
     batches = _batch_ladder(args.min_batch, args.max_batch)
     with console.status(f"running {batches.size} batches x LR grid for {args.steps} steps (one vmapped recursion)"):
@@ -110,7 +116,8 @@ def run(args) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {
-        "problem": {"dim": args.dim, "capacity": args.capacity, "source": args.source, "noise": args.noise},
+        "problem": {"file": str(args.problem), "dim": problem.dim, "noise": float(problem.noise)} if args.problem
+        else {"dim": args.dim, "capacity": args.capacity, "source": args.source, "noise": args.noise},
         "optimizer": args.optimizer, "policy": args.policy, "lr": args.lr, "steps": args.steps,
         "targets": [
             {

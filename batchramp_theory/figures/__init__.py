@@ -37,6 +37,9 @@ FIGURES: dict[str, str] = {
     "optimal_lr_vs_batch": "optimal_lr_vs_batch",
     # Smith et al.: decay vs ramp vs hybrid, with momentum.
     "smith_schedules": "smith_schedules",
+    # Beyond the power law: model size (random-feature width) and real data.
+    "model_size": "model_size",
+    "digits_gaussian_equivalence": "digits_gaussian_equivalence",
 }
 
 

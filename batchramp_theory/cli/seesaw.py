@@ -166,7 +166,10 @@ def run(args) -> int:
         f"rule: alpha={rule.lr_factor:.6g}, beta={rule.batch_factor:.6g} per cut of gamma={rule.cut:g} on the "
         f"{rule.line.upper()} line" + ("" if rule.admissible else "  [red](outside the theory: alpha < sqrt(beta))[/]")
     )
-    console.print(ramp_table(plan, d, args))
+    table, unreached = ramp_table(plan, d, args)
+    console.print(table)
+    if unreached:
+        console.print(unreached)
     console.print(f"base steps  {d['base_steps']:>10,}  ({d['base_tokens']:,} tokens)")
     console.print(f"ramp steps  {d['ramp_steps']:>10,}  ({d['ramp_tokens']:,} tokens, {d['overshoot_tokens']:,} past the budget)")
     console.print(
@@ -183,12 +186,13 @@ NOTE_WORDS = {"samples": "tokens", "max_batch": "--max-batch"}
 
 
 def ramp_table(plan, d: dict, args):
-    """The ramp table: start of warmup, end of warmup (peak LR), each cut reached; cuts not reached in the caption.
+    """The ramp table: start of warmup, end of warmup (peak LR), each cut reached; and a line for the cuts not reached.
 
     Rows: ``start`` (step 0 at the warmup's first LR), ``peak`` (the first step at or past the warmup's
     end, at ``lr0``; absent without warmup), then milestone ``k`` with the LR and batch from that
     step on. Milestones the run never reaches (the base falls to ``lr0 gamma^-k`` only past the
-    budget, or so late that the run ends first, e.g. ``--final-lr 0``) are counted in one caption line.
+    budget, or so late that the run ends first, e.g. ``--final-lr 0``) are summed up in the second
+    return value, one line (empty if every cut is reached).
     """
     import numpy as np
     from rich.table import Table
@@ -212,5 +216,5 @@ def ramp_table(plan, d: dict, args):
     missed = [r for r in d["milestones"] if r["step"] < 0]
     if missed:
         ks = f"cut {missed[0]['k']}" if len(missed) == 1 else f"cuts {missed[0]['k']}-{missed[-1]['k']}"
-        table.caption = f"{ks} (from {missed[0]['tokens']:,} tokens) not reached: the run ends first"
-    return table
+        return table, f"{ks} (from {missed[0]['tokens']:,} tokens) not reached: the run ends first"
+    return table, ""

@@ -39,10 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``batchramp`` with ``argv``; returns the exit status (``--help`` exits through ``SystemExit(0)``)."""
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra:  # name the command's own usage, not the top level's
-        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # name the command's own usage, not the top level's
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # a usage error has been printed (one line): return its status
+        if exc.code:
+            return int(exc.code)
+        raise
     import jax
 
     jax.config.update("jax_enable_x64", not args.x32)

@@ -18,7 +18,7 @@ from batchramp_theory import fsl
 from batchramp_theory.verify.bands import mean_and_se, within, z_band
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "FSL vs simulation: cosine, WSD and cyclic LR at s=0.5, beta=4 (FSL paper Fig. 1a), and where the FSL breaks"
 NAME = "fsl_vs_simulation"
@@ -120,5 +120,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                         "> 0.05 at dim=8; <= 0.05 at dim=2048", bool(errs_d[0] > 0.05 and errs_d[-1] <= 0.05),
                         f"errors {np.round(errs_d, 4).tolist()} at T/dim^beta {np.round(ratio, 4).tolist()}", bound=(0.05, np.inf)))
     data["breakdown_dim"] = {"dim": dims, "t_over_dim_beta": ratio, "error": errs_d}
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, beta, s, noise, lr=lr, B=batch, steps=steps) + "; breakdown panels: d=200 and d=8..2048, beta=2, s=0.5, sigma=1")
     return claims

@@ -18,7 +18,7 @@ from batchramp_theory.verify.bands import around, max_log_ratio, within
 from batchramp_theory.verify.predictions import ramp_step_ratio
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Smith et al. 2017: LR decay vs batch increase vs hybrid (SGD and momentum), and B ~ lr, B ~ 1/(1-m)"
 NAME = "smith_schedules"
@@ -132,5 +132,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     data["B ~ lr vs lr"] = {"lr_trH": grid * tr, "max_log_ratio": devs}
     claims.append(within("B ~ lr breaks near the stability limit (largest deviation)", max(devs), (0.02, np.inf), figure=NAME,
                          predicted="> 0.02", reason="the SDE argument needs lr << 1/lambda_max"))
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, 2.0, 1.0, 0.5, B0=b0, samples=f"{total:.3g}", lr="0.05/trH (SGD), 0.005/trH (momentum 0.9), step decay x1/5 at 30/60/80%"))
     return claims

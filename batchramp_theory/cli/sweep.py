@@ -222,18 +222,33 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
             cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")  # NaN: no switch (constant batch is optimal)
             im = ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto", cmap=cmap)
             ax.grid(False)
+            # Cell text sized to its cell (about 190 x 150 points of axes per panel), dark on bright colours;
+            # none when cells are too small to hold it (the colour bar still reads the value).
+            fs = min(7.0, 190 / (4.6 * len(srcs)), 62 / len(caps))
+            norm = im.norm
             for (bi, si), v in np.ndenumerate(z):
-                tag = "easy" if index[(caps[bi], srcs[si], sigma, d)]["regime"] == "easy" else "hard"
-                text = _fmt(float(v)) if np.isfinite(v) or np.isinf(v) else "no switch"
-                ax.text(si, bi, f"{text}\n{tag}", ha="center", va="center", fontsize=7, color="k" if not np.isfinite(v) else "w")
+                if fs < 4:
+                    break
+                r = index[(caps[bi], srcs[si], sigma, d)]
+                tag = ("easy" if r["regime"] == "easy" else "hard") + ("" if r.get("stable", True) else " *")
+                text = f"{float(v):.3g}" if np.isfinite(v) else "inf" if np.isinf(v) else "no switch"
+                bright = not np.isfinite(v) or norm(v) > 0.6  # viridis is light at the top
+                ax.text(si, bi, f"{text}\n{tag}", ha="center", va="center", fontsize=fs, color="k" if bright else "w")
             ax.set_xticks(range(len(srcs)), [f"{s:g}" for s in srcs])
             ax.set_yticks(range(len(caps)), [f"{b:g}" for b in caps])
             ax.set_xlabel("source exponent s")
             ax.set_ylabel("capacity exponent beta")
             ax.set_title(f"{title}\nsigma={sigma:g}, D={d:.3g} samples", fontsize=8)
             fig.colorbar(im, ax=ax, shrink=0.8)
+    n_bad = sum(r.get("stable") is False for r in rows)
+    note = (f"FSL closed forms (unit constants), constant lr={args.lr:g}, b_min={args.b_min:g}, b_max={args.b_max:g}, "
+            f"batch1={args.batch1:g}, batch2={'auto' if args.batch2 is None else f'{args.batch2:g}'}, eps={args.eps:g}; "
+            "gray: no switch (a constant batch is optimal)")
+    if n_bad:
+        note += f"\n* lr past the SGD stability limit at b_min ({n_bad} of {len(rows)} points): such runs diverge"
+    fig.text(0.5, 0.004, note, ha="center", va="bottom", fontsize=7.5, color="0.25")
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, min(0.3, 0.17 * (1 + note.count("\n")) / fig.get_size_inches()[1]), 1, 1))
         fig.savefig(path)
     plt.close(fig)
 

@@ -38,7 +38,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax.plot(t_all[1:], pre[0, 1:k0 + after], "C0", lw=1, label=f"constant B={b1}")
     ax.plot(t_all[1:], pre[1, 1:k0 + after], "C1", lw=1, label=f"constant B={b2}")
     ax.plot(c.tau0 + c.delta, c.switched, "k", lw=1.3, label=f"switch {b1}->{b2} at T={c.tau0:g}")
-    ax.axvline(c.tau0, color="gray", ls=":", lw=0.8)
+    ax.axvline(c.tau0, color="gray", ls=":", lw=0.8, label="switch time")
     ax.set(xscale="log", yscale="log", xlabel="intrinsic time T = lr x steps", ylabel="excess risk (exact)",
            title=f"catch-up, s={s:g}, beta=2, lr={lr:g} (equal steps)")
     ax.legend(fontsize=7)

@@ -61,7 +61,7 @@ def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
                     "samples": pl.schedule.samples_seen, "risk": r[: n + 1]})
     ax_s.plot(cosine.samples_seen, risks[-1][: cosine.steps + 1], color="0.6", lw=0.8, label="continuous cosine base (OLMo)")
     for m in plans[0].milestones:
-        ax_s.axvline(m, color="0.85", lw=0.6, zorder=0)
+        ax_s.axvline(m, color="0.85", lw=0.6, zorder=0, label="cuts of (2, 1)" if m == plans[0].milestones[0] else None)
     return out, plans
 
 

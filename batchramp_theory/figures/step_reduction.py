@@ -67,7 +67,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         red = np.array([base.stepwise_reduction(g) for g in gammas])
         cont = base.continuous_reduction()
         axes[0].plot(gammas, 100 * red, "o-", ms=3, color=color, label=label)
-        axes[0].axhline(100 * cont, color=color, ls="--", lw=0.8)
+        axes[0].axhline(100 * cont, color=color, ls="--", lw=0.8)  # labelled by the title
         ratio_q = np.array([base.mean_ratio(q) for q in qs])
         axes[1].plot(qs, ratio_q, color=color, label=label)
         data[label] = {"stepwise_reduction": red, "continuous_reduction": cont, "mean_ratio_q": ratio_q}

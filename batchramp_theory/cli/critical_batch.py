@@ -65,7 +65,7 @@ def run(args) -> int:
 
     import batchramp_theory as bt
 
-    from ..figures._style import STYLE, jsonable, subplots
+    from ..figures._style import STYLE, jsonable, problem_text, subplots
     from ..verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 
     console = Console()
@@ -155,8 +155,10 @@ def run(args) -> int:
         ax1.legend(fontsize=7)
     else:
         ax1.set_axis_off()
+    fig.text(0.5, 0.004, problem_text(args.dim, args.capacity, args.source, args.noise, optimizer=args.optimizer,
+                                      policy=args.policy, steps=args.steps), ha="center", va="bottom", fontsize=7.5, color="0.25")
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
         fig.savefig(args.out / "critical_batch.png")
     plt.close(fig)
     console.print(f"wrote {args.out / 'critical_batch.json'} and {args.out / 'critical_batch.png'}")

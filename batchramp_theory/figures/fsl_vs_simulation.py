@@ -88,8 +88,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ms_g = fsl.mode_sum_fsl(pb, gs).risk()
     err_g = np.array([fsl.relative_error(ms_g[i], ex_g[i], gs[i].intrinsic_time) for i in range(len(gs))])
     ax.loglog(gammas, err_g, "o-", label="mode-sum FSL vs exact")
-    ax.axhline(0.05, color="gray", ls="--", lw=0.8, label="5% band")
-    ax.set(xlabel="lr / B (per-sample noise scale)", ylabel="max relative error", title="breakdown: large lr/B (s=0.5, beta=2)")
+    ax.axhline(0.05, color="gray", ls="--", lw=0.8, label="5% tolerance")
+    ax.set(xlabel="lr / B (per-sample noise scale)", ylabel="max relative error", title="breakdown: large lr/B\n(s=0.5, beta=2)")
     ax.legend(fontsize=7)
     mono = bool(np.all(np.diff(err_g) > 0))
     # Two conditions (monotone, and out of the band at the end): one result, no single band.
@@ -112,9 +112,9 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     errs_d = np.array(errs_d)
     ratio = 0.1 * n_d / dims.astype(float) ** 2.0
     ax.loglog(ratio, errs_d, "o-", label="power-law FSL (cosine, transferred) vs exact")
-    ax.axhline(0.05, color="gray", ls="--", lw=0.8, label="5% band")
+    ax.axhline(0.05, color="gray", ls="--", lw=0.8, label="5% tolerance")
     ax.axvline(1.0, color="C1", ls=":", lw=0.8, label="T = dim^beta")
-    ax.set(xlabel="T_K / dim^beta (intrinsic time / cutoff)", ylabel="max relative error", title="breakdown: T beyond dim^beta (s=0.5, beta=2)")
+    ax.set(xlabel="T_K / dim^beta (intrinsic time / cutoff)", ylabel="max relative error", title="breakdown: T beyond dim^beta\n(s=0.5, beta=2)")
     ax.legend(fontsize=7)
     claims.append(Claim(NAME, "power-law FSL fails past the finite-size cutoff (T_K >= dim^beta)", float(errs_d[0]),
                         "> 0.05 at dim=8; <= 0.05 at dim=2048", bool(errs_d[0] > 0.05 and errs_d[-1] <= 0.05),

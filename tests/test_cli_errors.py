@@ -182,3 +182,22 @@ def test_negative_values_reach_the_validator(text, value):
     p.add_argument("--y", type=number(), nargs="+")
     assert p.parse_args(["--x", text]).x == value
     assert p.parse_args(["--y", "1", text]).y == [1.0, value]
+
+
+def test_check_shows_progress_and_a_short_summary(monkeypatch, capsys):
+    from batchramp_theory import checks
+    from batchramp_theory.cli import main
+    from batchramp_theory.verify import bands
+
+    monkeypatch.setattr(checks, "_REGISTRY", dict(checks.registered()))
+    checks.register("zz_cli_summary")(lambda quick: [
+        bands.within("zz_cli_summary.agrees", 0.5, (0.0, 1.0), reason="inside"),
+        bands.within("zz_cli_summary.disagrees", 2.0, 1.0, reason="outside"),
+    ])
+    assert main(["check", "--select", "zz_cli_summary"]) == 1
+    got = capsys.readouterr()
+    assert re.search(r"\[1/1\] zz_cli_summary: 1 of 2 DISAGREE \(\d+\.\d s\)", got.err)
+    assert "zz_cli_summary.disagrees" in got.out and "zz_cli_summary.agrees" not in got.out  # summary, not the table
+    assert "1/2 checks agree with theory (0 negative controls" in got.out and "zz_cli_summary 1/2" in got.out
+    assert main(["check", "--select", "zz_cli_summary", "--table"]) == 1
+    assert "zz_cli_summary.agrees" in capsys.readouterr().out  # the full table behind --table

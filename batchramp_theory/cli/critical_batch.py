@@ -89,7 +89,7 @@ def run(args) -> int:
 
     summary = Table(title=f"critical batch: {problem!r}, {args.optimizer}, policy {args.policy}")
     for col in ("target", "D = E_min", "S_min", "B_crit", "B_noise at B_crit", "B_crit / B_noise", "max |S/S_fit - 1|"):
-        summary.add_column(col, justify="right")
+        summary.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for t in trs:
         if t.fit is None:
             summary.add_row(f"{t.target:.4g}", "-", "-", "-", "-", "-", "fit failed (too few batches reached it)")
@@ -109,7 +109,7 @@ def run(args) -> int:
     t = trs[args.detail]
     detail = Table(title=f"per batch, target {t.target:.4g}")
     for col in ("B", "steps S", "samples E", "lr", "B_noise", "B_simple", "S fit"):
-        detail.add_column(col, justify="right")
+        detail.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for i, b in enumerate(t.batches):
         fit = f"{t.fit.s_min * (1 + t.fit.b_crit / b):.4g}" if t.fit is not None else "-"
         detail.add_row(str(b), f"{t.steps[i]:.4g}", f"{t.samples[i]:.4g}", f"{t.lr[i]:.4g}", f"{t.b_noise[i]:.4g}", f"{t.b_simple[i]:.4g}", fit)

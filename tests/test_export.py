@@ -324,8 +324,8 @@ def test_cli_export_writes_and_reports(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, what", [
-    (["--seq-len", "0"], "--seq-len must be >= 1"),
-    (["--micro-batch", "0"], "--micro-batch must be >= 1"),
+    (["--seq-len", "0"], "--seq-len: must be >= 1"),
+    (["--micro-batch", "0"], "--micro-batch: must be >= 1"),
     (["--micro-batch", "256"], "needs a final batch above the start batch"),
 ])
 def test_cli_bad_input_exits_2(argv, what, capsys):

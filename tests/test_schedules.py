@@ -164,3 +164,12 @@ def test_cut_and_batch_factor_keywords_with_deprecated_aliases():
     with pytest.warns(DeprecationWarning, match="cut_factor"):
         assert base.stepwise_reduction(cut_factor=1.1) == base.stepwise_reduction(1.1)
     assert math.isclose(base.stepwise_reduction(1.1), 0.3845, abs_tol=5e-5)
+
+
+def test_step_decay_milestones_must_be_steps_of_the_run():
+    with pytest.raises(ValueError, match=r"milestones must be steps of the run, in \[0, steps\) = \[0, 3000\); got \[4000\]"):
+        bt.step_decay(0.4, batch=8, steps=3000, milestones=[4000])
+    with pytest.raises(ValueError, match="milestones"):
+        bt.step_decay(0.4, batch=8, steps=3000, milestones=[1000, 3000])  # step 3000 is past the last (2999)
+    s = bt.step_decay(0.4, batch=8, steps=3000, milestones=[2999])  # the last step is a step of the run
+    assert s.lr[2998] == 0.4 and s.lr[2999] == 0.2

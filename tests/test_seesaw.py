@@ -295,8 +295,8 @@ def test_cli_table_and_custom_rule(capsys):
         (["--warmup", "-0.5"], "warmup"),
         (["--cut-factor", "1.0"], "gamma"),
         (["--cut-factor", "2", "--alpha", "1.5", "--beta", "2"], "off the NSGD line"),
-        (["--tokens", "1000"], "smaller than one batch"),
-        (["--final-lr", "2"], "final_fraction"),
+        (["--tokens", "1000"], "less than one step"),
+        (["--final-lr", "2"], "--final-lr"),
     ],
 )
 def test_cli_bad_input(args, match, capsys):

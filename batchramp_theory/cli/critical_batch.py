@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .args import integer, number, writable_dir
 from .problem_args import add_problem_argument, load_problem
 
 _OPTIMIZERS = ("sgd", "nsgd")
+
+# Library words -> this command's flags (cli.args.in_user_words).
+USER_WORDS = {"dim": "--dim", "capacity": "--capacity", "source": "--source", "noise": "--noise",
+              "targets": "--targets", "steps": "--steps", "lr": "--lr", "batches": "--min-batch/--max-batch"}
 
 
 def register(sub) -> None:
@@ -21,36 +26,36 @@ def register(sub) -> None:
         ),
     )
     g = p.add_argument_group("problem (power law: lambda_j = j^-capacity, lambda_j theta_j^2 = j^-(source*capacity+1))")
-    g.add_argument("--dim", type=int, default=128, help="number of modes (default 128)")
-    g.add_argument("--capacity", type=float, default=2.0, help="capacity exponent beta > 1 (default 2)")
-    g.add_argument("--source", type=float, default=0.5, help="source exponent s > 0 (default 0.5)")
-    g.add_argument("--noise", type=float, default=0.5, help="label-noise std sigma (default 0.5)")
+    g.add_argument("--dim", type=integer(1, what="modes"), default=128, help="number of modes (default 128)")
+    g.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="capacity exponent beta > 1 (default 2)")
+    g.add_argument("--source", type=number(0, low_open=True, what="s"), default=0.5, help="source exponent s > 0 (default 0.5)")
+    g.add_argument("--noise", type=number(0, what="label-noise std sigma"), default=0.5, help="label-noise std sigma (default 0.5)")
     add_problem_argument(g)
     r = p.add_argument_group("runs")
-    r.add_argument("--min-batch", type=int, default=1, help="smallest batch (default 1)")
-    r.add_argument("--max-batch", type=int, default=1024, help="largest batch; batches double in between (default 1024)")
-    r.add_argument("--targets", type=float, nargs="+", metavar="E", help="excess-risk targets (default: 8 automatic ones)")
-    r.add_argument("--steps", type=int, default=16000, help="horizon of every run in steps (default 16000)")
+    r.add_argument("--min-batch", type=integer(1), default=1, help="smallest batch (default 1)")
+    r.add_argument("--max-batch", type=integer(1), default=1024, help="largest batch; batches double in between (default 1024)")
+    r.add_argument("--targets", type=number(0, low_open=True, what="excess risks"), nargs="+", metavar="E", help="excess-risk targets (default: 8 automatic ones)")
+    r.add_argument("--steps", type=integer(1), default=16000, help="horizon of every run in steps (default 16000)")
     r.add_argument("--policy", choices=("tuned", "fixed", "greedy"), default="tuned",
                    help="LR per batch: tuned constant (default), one fixed constant (--lr), or McCandlish's greedy step")
-    r.add_argument("--lr", type=float, help="the learning rate for --policy fixed")
+    r.add_argument("--lr", type=number(0, low_open=True), help="the learning rate for --policy fixed")
     r.add_argument("--optimizer", choices=_OPTIMIZERS, default="sgd", help="sgd (default) or nsgd (NormalizedSGD('expected'))")
     p.add_argument("--detail", type=int, default=-1, metavar="I", help="print the per-batch table of target I (default: the last)")
     p.add_argument("--out", type=Path, default=Path("critical_batch_out"), metavar="DIR",
                    help="folder for critical_batch.json and critical_batch.png (default critical_batch_out)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, user_words=USER_WORDS)
 
 
 def _batch_ladder(lo: int, hi: int):
     import numpy as np
 
     if lo < 1 or hi < lo:
-        raise ValueError(f"--min-batch/--max-batch must satisfy 1 <= min <= max, got {lo}, {hi}")
+        raise ValueError(f"--min-batch ({lo}) must be <= --max-batch ({hi})")
     out = [lo]
     while out[-1] * 2 <= hi:
         out.append(out[-1] * 2)
     if len(out) < 3:
-        raise ValueError("need at least 3 batches: widen --min-batch..--max-batch")
+        raise ValueError(f"--min-batch {lo} .. --max-batch {hi} doubles to {len(out)} batch(es); need at least 3 (e.g. --max-batch {4 * lo})")
     return np.array(out)
 
 
@@ -62,7 +67,7 @@ def run(args) -> int:
 
     import batchramp_theory as bt
 
-    from ..figures._style import STYLE, jsonable, subplots
+    from ..figures._style import STYLE, jsonable, problem_text, subplots
     from ..verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 
     console = Console()
@@ -74,6 +79,7 @@ def run(args) -> int:
         problem = load_problem(args.problem, args.noise)
     else:
         problem = bt.power_law_problem(args.dim, args.capacity, args.source, args.noise)
+    writable_dir("--out", args.out)  # before the work, not after it
     opt = bt.SGD() if args.optimizer == "sgd" else bt.NormalizedSGD("expected")
     batches = _batch_ladder(args.min_batch, args.max_batch)
     with console.status(f"running {batches.size} batches x LR grid for {args.steps} steps (one vmapped recursion)"):
@@ -88,7 +94,7 @@ def run(args) -> int:
 
     summary = Table(title=f"critical batch: {problem!r}, {args.optimizer}, policy {args.policy}")
     for col in ("target", "D = E_min", "S_min", "B_crit", "B_noise at B_crit", "B_crit / B_noise", "max |S/S_fit - 1|"):
-        summary.add_column(col, justify="right")
+        summary.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for t in trs:
         if t.fit is None:
             summary.add_row(f"{t.target:.4g}", "-", "-", "-", "-", "-", "fit failed (too few batches reached it)")
@@ -108,7 +114,7 @@ def run(args) -> int:
     t = trs[args.detail]
     detail = Table(title=f"per batch, target {t.target:.4g}")
     for col in ("B", "steps S", "samples E", "lr", "B_noise", "B_simple", "S fit"):
-        detail.add_column(col, justify="right")
+        detail.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for i, b in enumerate(t.batches):
         fit = f"{t.fit.s_min * (1 + t.fit.b_crit / b):.4g}" if t.fit is not None else "-"
         detail.add_row(str(b), f"{t.steps[i]:.4g}", f"{t.samples[i]:.4g}", f"{t.lr[i]:.4g}", f"{t.b_noise[i]:.4g}", f"{t.b_simple[i]:.4g}", fit)
@@ -155,8 +161,10 @@ def run(args) -> int:
         ax1.legend(fontsize=7)
     else:
         ax1.set_axis_off()
+    fig.text(0.5, 0.004, problem_text(args.dim, args.capacity, args.source, args.noise, optimizer=args.optimizer,
+                                      policy=args.policy, steps=args.steps), ha="center", va="bottom", fontsize=7.5, color="0.25")
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
         fig.savefig(args.out / "critical_batch.png")
     plt.close(fig)
     console.print(f"wrote {args.out / 'critical_batch.json'} and {args.out / 'critical_batch.png'}")

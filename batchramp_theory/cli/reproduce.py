@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from .args import UsageError, writable_dir
+
 
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="reproduce the papers' figures and write DIR/REPORT.md")
@@ -33,7 +35,8 @@ def run(args) -> int:
     names = args.names or list(FIGURES)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; known: {', '.join(FIGURES)}")
+        raise UsageError(f"unknown figure(s) {', '.join(unknown)}; known: {', '.join(FIGURES)} (see --list)")
+    writable_dir("--out", args.out)  # before the work, not after it
     rows, t_all = [], time.perf_counter()
     with Progress(console=console) as prog:
         task = prog.add_task("figures", total=len(names))

@@ -20,10 +20,20 @@ import sys
 import warnings
 from pathlib import Path
 
+from .args import UsageError, fraction, in_user_words, integer, number, writable_file
+
 _BASES = ("cosine", "quarter-cosine", "linear", "exponential")
 _RULES = ("seesaw", "decay", "ramp")
 # The export formats (batchramp_theory.export.FORMATS, repeated so that --help needs no import).
 _FORMATS = ("megatron", "megatron-legacy", "nemo", "maxtext", "olmo-core", "levanter", "optax", "json", "csv")
+
+# Library words -> this command's flags and units (cli.args.in_user_words): the base is in tokens.
+USER_WORDS = {
+    "budget": "--tokens", "total_samples": "--tokens", "tokens_per_sample": "--seq-len",
+    "final_fraction": "--final-lr", "warmup_fraction": "--warmup", "warmup_start": "--warmup-start",
+    "max_batch": "--max-batch", "lr0": "--lr", "cut": "--cut-factor", "lr_factor": "--lr-factor",
+    "batch_factor": "--batch-factor", "samples": "tokens",
+}
 
 
 def register(sub) -> None:
@@ -37,24 +47,26 @@ def register(sub) -> None:
             "NSGD/Adam line, alpha*beta = gamma on the SGD line."
         ),
     )
-    p.add_argument("--tokens", type=float, required=True, help="token budget, e.g. 3.3e9")
-    p.add_argument("--batch", type=int, required=True, help="initial batch size in sequences")
-    p.add_argument("--seq-len", type=int, default=1024, help="tokens per sequence (default 1024)")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate lr0 (default: print lr/lr0)")
+    p.add_argument("--tokens", type=number(0, low_open=True, what="a token budget, e.g. 3.3e9"), required=True,
+                   help="token budget, e.g. 3.3e9")
+    p.add_argument("--batch", type=integer(1, what="sequences per step"), required=True, help="initial batch size in sequences")
+    p.add_argument("--seq-len", type=integer(1, what="tokens per sequence"), default=1024, help="tokens per sequence (default 1024)")
+    p.add_argument("--lr", type=number(0, low_open=True, what="the peak learning rate, e.g. 3e-3"), default=None,
+                   help="peak learning rate lr0 (default: print lr/lr0)")
     p.add_argument("--base", choices=_BASES, default="cosine", help="base schedule after warmup (default: half cosine)")
-    p.add_argument("--warmup", type=float, default=0.1, help="warmup fraction of the tokens, in [0, 1) (default 0.1)")
-    p.add_argument("--warmup-start", type=float, default=0.1, help="warmup starts at this fraction of lr0 (default 0.1)")
-    p.add_argument("--final-lr", type=float, default=0.1, help="final LR as a fraction of lr0 (default 0.1)")
-    p.add_argument("--cut-factor", type=float, default=1.1, help="gamma: the base cut per milestone (default 1.1)")
+    p.add_argument("--warmup", type=fraction(high_open=True, what="a fraction of the tokens"), default=0.1, help="warmup fraction of the tokens, in [0, 1) (default 0.1)")
+    p.add_argument("--warmup-start", type=fraction(what="a fraction of lr0"), default=0.1, help="warmup starts at this fraction of lr0 (default 0.1)")
+    p.add_argument("--final-lr", type=fraction(what="a fraction of lr0"), default=0.1, help="final LR as a fraction of lr0 (default 0.1)")
+    p.add_argument("--cut-factor", type=number(1, low_open=True, what="gamma, e.g. 1.1 or 2"), default=1.1, help="gamma: the base cut per milestone (default 1.1)")
     p.add_argument("--rule", choices=_RULES, default="seesaw",
                    help="seesaw: (sqrt(gamma), gamma); decay: (gamma, 1); ramp: alpha = 1 (default seesaw)")
-    p.add_argument("--lr-factor", "--alpha", dest="lr_factor", type=float,
+    p.add_argument("--lr-factor", "--alpha", dest="lr_factor", type=number(0, low_open=True, what="alpha"),
                    help="alpha: custom LR divisor per cut (overrides --rule; --alpha is the old spelling)")
-    p.add_argument("--batch-factor", "--beta", dest="batch_factor", type=float,
+    p.add_argument("--batch-factor", "--beta", dest="batch_factor", type=number(1, what="beta"),
                    help="beta: custom batch multiplier per cut (overrides --rule; --beta is the old spelling)")
     p.add_argument("--line", choices=("nsgd", "sgd"), default="nsgd",
                    help="nsgd (Adam-like): alpha*sqrt(beta)=gamma; sgd: alpha*beta=gamma (default nsgd)")
-    p.add_argument("--max-batch", type=int, help="cap the batch (sequences); beyond it the cut becomes LR decay")
+    p.add_argument("--max-batch", type=integer(1, what="sequences"), help="cap the batch (sequences); beyond it the cut becomes LR decay")
     p.add_argument("--rounding", choices=("floor", "olmo"), default="floor",
                    help="batch rounding: floor of the float accumulator, or the repo's floor/ceil rule")
     p.add_argument("--strict", action="store_true", help="error if a ramp step would exceed the token budget")
@@ -62,19 +74,19 @@ def register(sub) -> None:
     e = p.add_argument_group("export for a training framework (docs/export.md)")
     e.add_argument("--export", metavar="FORMAT", choices=_FORMATS,
                    help="quantise the ramp for FORMAT and print its settings: " + ", ".join(_FORMATS))
-    e.add_argument("--micro-batch", type=int, default=1, help="micro-batch size per device (default 1)")
-    e.add_argument("--data-parallel", type=int, default=1, help="data-parallel size / devices (default 1)")
+    e.add_argument("--micro-batch", type=integer(1, what="sequences per device"), default=1, help="micro-batch size per device (default 1)")
+    e.add_argument("--data-parallel", type=integer(1, what="devices"), default=1, help="data-parallel size / devices (default 1)")
     e.add_argument("--out", metavar="PATH", help="write the exported settings to PATH instead of printing them")
     e.add_argument("--no-cost", action="store_true", help="skip the exact-recursion cost of the quantisation")
-    e.add_argument("--b-noise", type=float, help="a measured B_noise (sequences) instead of the problem's")
-    e.add_argument("--cost-lr", type=float, help="peak learning rate on the cost problem (default: half the "
+    e.add_argument("--b-noise", type=number(1, what="sequences"), help="a measured B_noise (sequences) instead of the problem's")
+    e.add_argument("--cost-lr", type=number(0, low_open=True), help="peak learning rate on the cost problem (default: half the "
                    "SGD stability limit at the initial batch, NSGD matched to it)")
     e.add_argument("--problem-file", metavar="PATH", help="cost problem from JSON/.npz (eigenvalues, target, noise)")
-    e.add_argument("--dim", type=int, default=1000, help="power-law cost problem: modes (default 1000)")
-    e.add_argument("--capacity", type=float, default=2.0, help="power-law capacity exponent (default 2)")
-    e.add_argument("--source", type=float, default=0.5, help="power-law source exponent (default 0.5)")
-    e.add_argument("--noise", type=float, default=0.5, help="power-law label-noise std (default 0.5)")
-    p.set_defaults(func=run)
+    e.add_argument("--dim", type=integer(1, what="modes"), default=1000, help="power-law cost problem: modes (default 1000)")
+    e.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="power-law capacity exponent (default 2)")
+    e.add_argument("--source", type=number(0, low_open=True, what="s"), default=0.5, help="power-law source exponent (default 0.5)")
+    e.add_argument("--noise", type=number(0, what="label-noise std"), default=0.5, help="power-law label-noise std (default 0.5)")
+    p.set_defaults(func=run, user_words=USER_WORDS)
 
 
 def build_plan(args):
@@ -195,12 +207,19 @@ def _print_cost(console, rr, cost) -> None:
 
 def run(args) -> int:
     from rich.console import Console
-    from rich.table import Table
 
+    one_batch = args.batch * args.seq_len
+    if args.tokens < one_batch:
+        raise UsageError(
+            f"argument --tokens: {args.tokens:,.6g} tokens is less than one step "
+            f"(--batch {args.batch} x --seq-len {args.seq_len} = {one_batch:,} tokens); give at least that"
+        )
+    if args.json not in (None, "-"):
+        writable_file("--json", Path(args.json))  # before the work, not after it
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         plan = build_plan(args)
-    notes = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    notes = [in_user_words(str(w.message), NOTE_WORDS) for w in caught if issubclass(w.category, RuntimeWarning)]
     d = plan_to_dict(plan, relative_lr=args.lr is None)
     exported = build_export(args, plan) if args.export else None
     if exported is not None:
@@ -222,7 +241,6 @@ def run(args) -> int:
         if args.json == "-":
             print(text)
         else:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(text + "\n")
             print(f"wrote {args.json}", file=sys.stderr)
         return 0
@@ -237,17 +255,10 @@ def run(args) -> int:
         f"rule: alpha={rule.lr_factor:.6g}, beta={rule.batch_factor:.6g} per cut of gamma={rule.cut:g} on the "
         f"{rule.line.upper()} line" + ("" if rule.admissible else "  [red](outside the theory: alpha < sqrt(beta))[/]")
     )
-    lr_head = "lr/lr0" if args.lr is None else "lr"
-    table = Table(title="ramp table")
-    for col in ("k", "tokens", "step", lr_head, "batch", "capped"):
-        table.add_column(col, justify="right")
-    table.add_row("0", "0", "0", f"{plan.schedule.lr[0]:.6g} (warmup)", str(d["initial_batch"]), "")
-    for r in d["milestones"]:
-        step = str(r["step"]) if r["step"] >= 0 else "not reached"
-        lr = "" if r["step"] < 0 else f"{r['lr']:.6g}"
-        table.add_row(str(r["k"]), f"{r['tokens']:,}", step, lr, str(r["batch"]) if r["step"] >= 0 else "",
-                      "yes" if r["capped"] else "")
+    table, unreached = ramp_table(plan, d, args)
     console.print(table)
+    if unreached:
+        console.print(unreached)
     console.print(f"base steps  {d['base_steps']:>10,}  ({d['base_tokens']:,} tokens)")
     console.print(f"ramp steps  {d['ramp_steps']:>10,}  ({d['ramp_tokens']:,} tokens, {d['overshoot_tokens']:,} past the budget)")
     console.print(
@@ -262,3 +273,42 @@ def run(args) -> int:
             print(text)
         _print_cost(console, rr, cost)
     return 0
+
+
+# Words of the converter's notes in this command's units (its base is in tokens).
+NOTE_WORDS = {"samples": "tokens", "max_batch": "--max-batch"}
+
+
+def ramp_table(plan, d: dict, args):
+    """The ramp table: start of warmup, end of warmup (peak LR), each cut reached; and a line for the cuts not reached.
+
+    Rows: ``start`` (step 0 at the warmup's first LR), ``peak`` (the first step at or past the warmup's
+    end, at ``lr0``; absent without warmup), then milestone ``k`` with the LR and batch from that
+    step on. Milestones the run never reaches (the base falls to ``lr0 gamma^-k`` only past the
+    budget, or so late that the run ends first, e.g. ``--final-lr 0``) are summed up in the second
+    return value, one line (empty if every cut is reached).
+    """
+    import numpy as np
+    from rich.table import Table
+
+    lr_head = "lr/lr0" if args.lr is None else "lr"
+    table = Table(title="ramp table")
+    for col in ("k", "tokens", "step", lr_head, "batch", "capped"):
+        table.add_column(col, justify="right", min_width=len(col))  # a header never breaks mid-word
+    sched = plan.schedule
+    table.add_row("start", "0", "0", f"{sched.lr[0]:.6g} (warmup)" if args.warmup > 0 else f"{sched.lr[0]:.6g}",
+                  str(d["initial_batch"]), "")
+    if args.warmup > 0:
+        seen = np.concatenate([[0], np.cumsum(np.asarray(sched.batch, dtype=np.int64))]) * plan.tokens_per_sample
+        k = int(np.searchsorted(seen, plan.base_lr.warmup_samples, side="left"))
+        if k < sched.steps:
+            table.add_row("peak", f"{int(seen[k]):,}", str(k), f"{sched.lr[k]:.6g} (peak)", str(int(sched.batch[k])), "")
+    reached = [r for r in d["milestones"] if r["step"] >= 0]
+    for r in reached:
+        table.add_row(str(r["k"]), f"{r['tokens']:,}", str(r["step"]), f"{r['lr']:.6g}", str(r["batch"]),
+                      "yes" if r["capped"] else "")
+    missed = [r for r in d["milestones"] if r["step"] < 0]
+    if missed:
+        ks = f"cut {missed[0]['k']}" if len(missed) == 1 else f"cuts {missed[0]['k']}-{missed[-1]['k']}"
+        return table, f"{ks} (from {missed[0]['tokens']:,} tokens) not reached: the run ends first"
+    return table, ""

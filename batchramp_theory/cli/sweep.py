@@ -19,6 +19,13 @@ import os
 import sys
 from pathlib import Path
 
+from .args import integer, number, writable_dir
+
+# Library words -> this command's flags (cli.args.in_user_words).
+USER_WORDS = {"capacity": "--capacity", "source": "--source", "noise": "--noise", "budget": "--budget", "lr": "--lr",
+              "b_min": "--b-min", "b_max": "--b-max", "batch1": "--batch1", "batch2": "--batch2", "eps": "--eps",
+              "exact_dim": "--exact-dim"}
+
 HEATMAP_METRICS = (
     ("switch_fraction", "optimal switch P*/D (two-stage)"),
     ("gain_two_stage", "gain over best constant batch (two-stage)"),
@@ -37,24 +44,24 @@ def register(sub) -> None:
             "and the catch-up time after the optimal switch. Results are stored per point and resumable."
         ),
     )
-    p.add_argument("--capacity", type=float, nargs="+", default=[1.5, 2.0, 3.0], metavar="BETA", help="capacity exponents beta > 1")
-    p.add_argument("--source", type=float, nargs="+", default=[0.3, 0.5, 0.8, 1.2], metavar="S", help="source exponents s > 0")
-    p.add_argument("--noise", type=float, nargs="+", default=[1.0], metavar="SIGMA", help="label-noise std sigma > 0")
-    p.add_argument("--budget", type=float, nargs="+", default=[1e6], metavar="D", help="data budgets in samples")
-    p.add_argument("--lr", type=float, default=1.0, help="constant learning rate eta (default 1)")
-    p.add_argument("--b-min", type=float, default=1.0, help="smallest batch (default 1)")
-    p.add_argument("--b-max", type=float, default=math.inf, help="largest batch (default unbounded)")
-    p.add_argument("--batch1", type=float, default=1.0, help="two-stage: batch before the switch (default 1)")
+    p.add_argument("--capacity", type=number(1, low_open=True), nargs="+", default=[1.5, 2.0, 3.0], metavar="BETA", help="capacity exponents beta > 1")
+    p.add_argument("--source", type=number(0, low_open=True), nargs="+", default=[0.3, 0.5, 0.8, 1.2], metavar="S", help="source exponents s > 0")
+    p.add_argument("--noise", type=number(0, low_open=True), nargs="+", default=[1.0], metavar="SIGMA", help="label-noise std sigma > 0")
+    p.add_argument("--budget", type=number(0, low_open=True, what="samples"), nargs="+", default=[1e6], metavar="D", help="data budgets in samples")
+    p.add_argument("--lr", type=number(0, low_open=True), default=1.0, help="constant learning rate eta (default 1)")
+    p.add_argument("--b-min", type=number(1), default=1.0, help="smallest batch (default 1)")
+    p.add_argument("--b-max", type=number(1, allow_inf=True), default=math.inf, help="largest batch (default unbounded)")
+    p.add_argument("--batch1", type=number(1), default=1.0, help="two-stage: batch before the switch (default 1)")
     p.add_argument("--batch2", type=_batch2, default=None, metavar="B|auto",
                    help="two-stage: batch after the switch (default auto: optimised per point)")
-    p.add_argument("--eps", type=float, default=0.1, help="catch-up: gap <= eps x large-batch loss (default 0.1)")
-    p.add_argument("--exact-dim", type=int, default=0, metavar="N",
+    p.add_argument("--eps", type=number(0, 1, low_open=True, high_open=True), default=0.1, help="catch-up: gap <= eps x large-batch loss (default 0.1)")
+    p.add_argument("--exact-dim", type=integer(0), default=0, metavar="N",
                    help="also evaluate the schedules with the exact recursion at dimension N (needs budget/b_min <= 2e6)")
     p.add_argument("--out", type=Path, default=Path("sweep_out"), metavar="DIR", help="output folder (default sweep_out)")
     p.add_argument("--stale-after", type=float, default=None, metavar="SECONDS",
                    help="a point claimed by a worker silent this long (another host) is taken over (default 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, user_words=USER_WORDS)
 
 
 def _batch2(text: str):
@@ -105,9 +112,7 @@ def run(args) -> int:
     stale_after = STALE_AFTER if args.stale_after is None else args.stale_after
     if not (math.isfinite(stale_after) and stale_after > 0):
         raise ValueError(f"--stale-after must be a positive number of seconds, got {args.stale_after}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a folder")
+    out = writable_dir("--out", Path(args.out))  # before any point runs
     try:
         records = run_grid(points, sweep_point, out / "points", progress=not args.no_progress, description="sweep",
                            stale_after=stale_after, report=_warn)
@@ -115,13 +120,46 @@ def run(args) -> int:
         _write_json(out / "sweep.json", rows)
         _write_csv(out / "sweep.csv", rows)
         _heatmap(out / "sweep_heatmap.png", rows, args)
+    except KeyboardInterrupt:
+        print(interrupted_message(points, out / "points"), file=sys.stderr)
+        return 130
     except OSError as exc:  # GridStoreError names the folder; an output file's error names the file
         what = exc if isinstance(exc, GridStoreError) else f"cannot write the outputs in {out}: {exc}"
         print(f"batchramp sweep: error: {what}", file=sys.stderr)
         return 1
     _print_table(rows, out)
+    for line in stability_report(rows, args):
+        print(line, file=sys.stderr)
     print(f"batchramp sweep: {records.summary()}")
     return 0
+
+
+def interrupted_message(points: list[dict], points_dir: Path) -> str:
+    """The one line for an interrupted sweep: how many points are saved, and how to resume."""
+    from ..grid import load_grid
+
+    wanted = {json.dumps(p, sort_keys=True, default=float) for p in points}
+    saved = sum(json.dumps(r["point"], sort_keys=True, default=float) in wanted for r in load_grid(points_dir))
+    return f"batchramp sweep: interrupted: {saved}/{len(points)} points saved in {points_dir}; rerun the same command to resume"
+
+
+def stability_report(rows: list[dict], args) -> list[str]:
+    """Warnings for points whose ``--lr`` is past the SGD stability limit at ``--b-min`` and for diverged exact runs."""
+    out = []
+    unstable = [r for r in rows if r.get("stable") is False]
+    if unstable:
+        worst = max(r["lr"] / r["lr_stability_limit"] for r in unstable)
+        out.append(
+            f"warning: --lr {args.lr:g} is past the SGD stability limit at --b-min {args.b_min:g} for {len(unstable)} of "
+            f"{len(rows)} points (up to {worst:.3g}x; column lr/limit): runs at that batch diverge, and the FSL "
+            f"columns of those points describe no run"
+        )
+    for key, what in (("exact_diverged_two_stage", "two-stage"), ("exact_diverged_optimal", "optimal b*(t)")):
+        div = [r for r in rows if r.get(key, -1) >= 0]
+        if div:
+            out.append(f"warning: the exact {what} run diverged at {len(div)} of {len(rows)} points "
+                       f"(first at step {min(r[key] for r in div)}); shown as 'diverged at step k'")
+    return out
 
 
 def _clean(v):
@@ -180,14 +218,29 @@ def _print_table(rows: list[dict], out: Path) -> None:
             "best_constant_batch", "catchup_time", "catchup_fraction"]
     if "exact_gain_two_stage" in rows[0]:
         cols += ["exact_gain_two_stage", "exact_gain_optimal"]
-    console = Console(width=max(Console().width, 140))
+    if "lr_stability_limit" in rows[0]:
+        cols += ["lr/limit"]
+    console = Console(width=max(Console().width, 160))
     table = Table(title=f"batchramp sweep ({len(rows)} points)")
-    for c in cols:
-        table.add_column(c, overflow="fold")
+    for c in cols:  # headers wrap between words, never inside one
+        words = c.replace("_", " ")
+        wide = c.startswith("exact_gain") or c == "lr/limit"  # "diverged at step k", "UNSTABLE"
+        table.add_column(words, min_width=max([len(w) for w in words.split()] + [8 * wide]))
     for r in rows:
-        table.add_row(*(_fmt(r.get(c)) for c in cols))
+        table.add_row(*(_cell(r, c) for c in cols))
     console.print(table)
     console.print(f"wrote {out / 'sweep.json'}, {out / 'sweep.csv'}, {out / 'sweep_heatmap.png'} (per-point files in {out / 'points'})")
+
+
+def _cell(r: dict, col: str) -> str:
+    """One table cell: a diverged exact run reads ``diverged at step k`` (never a number); ``lr/limit`` flags > 1."""
+    div = {"exact_gain_two_stage": "exact_diverged_two_stage", "exact_gain_optimal": "exact_diverged_optimal"}
+    if col in div and r.get(div[col], -1) >= 0:
+        return f"diverged at step {r[div[col]]}"  # wraps between words
+    if col == "lr/limit":
+        ratio = r["lr"] / r["lr_stability_limit"]
+        return f"{ratio:.3g}" + ("" if r.get("stable", True) else " UNSTABLE")
+    return _fmt(r.get(col))
 
 
 def _heatmap(path: Path, rows: list[dict], args) -> None:
@@ -208,18 +261,33 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
             cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")  # NaN: no switch (constant batch is optimal)
             im = ax.imshow(np.ma.masked_invalid(z), origin="lower", aspect="auto", cmap=cmap)
             ax.grid(False)
+            # Cell text sized to its cell (about 190 x 150 points of axes per panel), dark on bright colours;
+            # none when cells are too small to hold it (the colour bar still reads the value).
+            fs = min(7.0, 190 / (4.6 * len(srcs)), 62 / len(caps))
+            norm = im.norm
             for (bi, si), v in np.ndenumerate(z):
-                tag = "easy" if index[(caps[bi], srcs[si], sigma, d)]["regime"] == "easy" else "hard"
-                text = _fmt(float(v)) if np.isfinite(v) or np.isinf(v) else "no switch"
-                ax.text(si, bi, f"{text}\n{tag}", ha="center", va="center", fontsize=7, color="k" if not np.isfinite(v) else "w")
+                if fs < 4:
+                    break
+                r = index[(caps[bi], srcs[si], sigma, d)]
+                tag = ("easy" if r["regime"] == "easy" else "hard") + ("" if r.get("stable", True) else " *")
+                text = f"{float(v):.3g}" if np.isfinite(v) else "inf" if np.isinf(v) else "no switch"
+                bright = not np.isfinite(v) or norm(v) > 0.6  # viridis is light at the top
+                ax.text(si, bi, f"{text}\n{tag}", ha="center", va="center", fontsize=fs, color="k" if bright else "w")
             ax.set_xticks(range(len(srcs)), [f"{s:g}" for s in srcs])
             ax.set_yticks(range(len(caps)), [f"{b:g}" for b in caps])
             ax.set_xlabel("source exponent s")
             ax.set_ylabel("capacity exponent beta")
             ax.set_title(f"{title}\nsigma={sigma:g}, D={d:.3g} samples", fontsize=8)
             fig.colorbar(im, ax=ax, shrink=0.8)
+    n_bad = sum(r.get("stable") is False for r in rows)
+    note = (f"FSL closed forms (unit constants), constant lr={args.lr:g}, b_min={args.b_min:g}, b_max={args.b_max:g}, "
+            f"batch1={args.batch1:g}, batch2={'auto' if args.batch2 is None else f'{args.batch2:g}'}, eps={args.eps:g}; "
+            "gray: no switch (a constant batch is optimal)")
+    if n_bad:
+        note += f"\n* lr past the SGD stability limit at b_min ({n_bad} of {len(rows)} points): such runs diverge"
+    fig.text(0.5, 0.004, note, ha="center", va="bottom", fontsize=7.5, color="0.25")
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, min(0.3, 0.17 * (1 + note.count("\n")) / fig.get_size_inches()[1]), 1, 1))
         _replace(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 

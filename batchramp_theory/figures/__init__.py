@@ -2,7 +2,8 @@
 
 Each figure is a module here that uses only the public API and defines ``TITLE`` and
 ``make(out_dir: Path, quick: bool) -> list[Claim]``; it saves PNG, PDF and JSON (data and
-claims) through :func:`batchramp_theory.figures._style.save`. Register it in ``FIGURES``.
+claims) through :func:`batchramp_theory.figures._style.save`, whose ``problem=`` line (the problem
+and run settings) is printed on the figure. Register it in ``FIGURES``.
 
 A claim is a :class:`batchramp_theory.verify.CheckResult` with ``figure`` and ``predicted`` set
 (``Claim`` builds one in the historical argument order); figures build claims with the helpers

@@ -45,13 +45,39 @@ def jsonable(x):
 
 
 
-def save(fig, name: str, out_dir: Path, data: dict, claims: list) -> None:
-    """Write ``name.png``, ``name.pdf`` and ``name.json`` (``{"data": ..., "claims": [...]}``)."""
+def problem_text(dim=None, capacity=None, source=None, noise=None, **run) -> str:
+    """The problem a figure was computed on, as one line for :func:`save`.
+
+    ``problem_text(128, 2.0, 0.5, 0.5, lr=0.4, B="2->16")`` is ``"power-law problem: d=128,
+    capacity beta=2, source s=0.5, noise sigma=0.5; lr=0.4, B=2->16"`` (``lambda_j = j^-beta``,
+    ``lambda_j theta_j^2 = j^-(s beta+1)``; docs/theory.md). A value may be text (``"2, 3"``).
+    """
+    def fmt(v):
+        return f"{v:g}" if isinstance(v, (int, float, np.floating, np.integer)) else str(v)
+
+    parts = [f"{k}={fmt(v)}" for k, v in (("d", dim), ("capacity beta", capacity), ("source s", source),
+                                          ("noise sigma", noise)) if v is not None]
+    text = "power-law problem: " + ", ".join(parts) if parts else ""
+    extra = ", ".join(f"{k}={fmt(v)}" for k, v in run.items())
+    return f"{text}; {extra}" if text and extra else text or extra
+
+
+def save(fig, name: str, out_dir: Path, data: dict, claims: list, *, problem: str) -> None:
+    """Write ``name.png``, ``name.pdf`` and ``name.json`` (``{"data": ..., "claims": [...]}``).
+
+    ``problem`` (e.g. from :func:`problem_text`) is printed along the bottom of the figure and
+    stored in the JSON, so that every figure shows what it was computed on.
+    """
+    if not problem:
+        raise ValueError("problem must say what the figure was computed on")
     out_dir = Path(out_dir)
+    lines = problem.count("\n") + 1
+    fig.text(0.5, 0.004, problem, ha="center", va="bottom", fontsize=7.5, color="0.25")
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        height = fig.get_size_inches()[1]
+        fig.tight_layout(rect=(0, min(0.25, 0.16 * lines / height), 1, 1))
         fig.savefig(out_dir / f"{name}.png")
         fig.savefig(out_dir / f"{name}.pdf")
     plt.close(fig)
-    payload = {"data": jsonable(data), "claims": jsonable([c.to_dict() for c in claims])}  # bounds may be infinite
+    payload = {"problem": problem, "data": jsonable(data), "claims": jsonable([c.to_dict() for c in claims])}  # bounds may be infinite
     (out_dir / f"{name}.json").write_text(json.dumps(payload, indent=1))

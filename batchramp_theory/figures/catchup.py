@@ -19,7 +19,7 @@ from batchramp_theory.fsl.kernels import power_law_tail_exponent
 from batchramp_theory.verify.bands import within
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Fast catch-up after a batch switch: sudden drop, final merge, gap shape G(Delta)"
 NAME = "catchup"
@@ -38,7 +38,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax.plot(t_all[1:], pre[0, 1:k0 + after], "C0", lw=1, label=f"constant B={b1}")
     ax.plot(t_all[1:], pre[1, 1:k0 + after], "C1", lw=1, label=f"constant B={b2}")
     ax.plot(c.tau0 + c.delta, c.switched, "k", lw=1.3, label=f"switch {b1}->{b2} at T={c.tau0:g}")
-    ax.axvline(c.tau0, color="gray", ls=":", lw=0.8)
+    ax.axvline(c.tau0, color="gray", ls=":", lw=0.8, label="switch time")
     ax.set(xscale="log", yscale="log", xlabel="intrinsic time T = lr x steps", ylabel="excess risk (exact)",
            title=f"catch-up, s={s:g}, beta=2, lr={lr:g} (equal steps)")
     ax.legend(fontsize=7)
@@ -81,5 +81,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax.set(xscale="log", yscale="log", xlabel="Delta = intrinsic time since the switch", ylabel="gap / gap at the switch",
            title="sudden drop: fraction of the excess left")
     ax.legend(fontsize=6)
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(p.dim, 2.0, s, 1.0, lr=lr, B=f"{b1}->{b2}", switch=f"step {k0}") + "; (c) d=4000/400/400, beta=1.1/2/3, s=0.05/0.3/0.3")
     return claims

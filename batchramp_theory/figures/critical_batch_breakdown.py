@@ -22,7 +22,7 @@ from batchramp_theory.verify.bands import max_log_ratio, within
 from batchramp_theory.verify.predictions import nsgd_matching_lr
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Seesaw vs LR decay past the critical batch: the gap opens at B0 ~ B_noise (NSGD), not for SGD"
 NAME = "critical_batch_breakdown"
@@ -73,18 +73,19 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax.axvline(bs[cross[0]], color="C3", lw=0.8, label=f"first B0 >= B_noise ({int(bs[cross[0]])})")
     ax.set(xscale="log", yscale="log", xlabel="initial batch B0 (samples)", ylabel="max |log risk ratio| at phase ends",
            title="(a) gap vs initial batch")
-    ax.legend(fontsize=7)
+    ax.set_ylim(bottom=float(np.min([gs.min(), gf.min(), gsgd.min()])) / 300)  # room for the legend below the curves
+    ax.legend(fontsize=7, loc="lower left", title="(alpha, beta): per cut, LR / alpha, batch x beta", title_fontsize=7)
     ax = axes[1]
     ax.plot(bs / bn, gs, "o-", label="Seesaw")
     ax.plot(bs / bn, gf, "s--", label="fixed LR (1, 2)")
-    ax.axvline(1.0, color="C3", lw=0.8)
+    ax.axvline(1.0, color="C3", lw=0.8, label="B0 = B_noise")
     ax.set(xscale="log", yscale="log", xlabel="B0 / B_noise (noise scale at the first cut)",
            ylabel="max |log risk ratio|", title="(b) gap vs B0 / B_noise")
     ax.legend(fontsize=7)
     ax = axes[2]
     ax.plot(bs, [r["final_ratio_seesaw"] for r in rows], "o-", label="Seesaw / decay")
     ax.plot(bs, [r["final_ratio_fixed_lr"] for r in rows], "s--", label="fixed LR / decay")
-    ax.axhline(1.0, color="k", lw=0.6)
+    ax.axhline(1.0, color="k", lw=0.6, label="equal to LR decay")
     ax.set(xscale="log", yscale="log", xlabel="initial batch B0 (samples)", ylabel="final risk ratio",
            title="(c) final excess risk relative to LR decay")
     ax.legend(fontsize=7)
@@ -109,5 +110,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     claims.append(within("SGD control: max gap over all B0", gsgd.max(), open_at, figure=NAME, predicted=f"<= {open_at}",
                          reason="Theorem 1 has no batch condition: the (2,1)/(1,2) gap never opens (lr 0.2/trH)"))
     data = {"rows": rows, "phases": k, "steps_per_phase": steps, "effective_lr_trH": eff}
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(p.dim, 2.0, 1.0, 1.0, cuts=k, steps=f"{steps} per phase", lr="matched to effective SGD lr 0.2/trH at B0"))
     return claims

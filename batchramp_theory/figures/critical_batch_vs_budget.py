@@ -17,7 +17,7 @@ from batchramp_theory.verify.bands import within
 from batchramp_theory.verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Critical batch B_crit against the data budget D for a grid of (s, beta) (SGD, tuned LR)"
 NAME = "critical_batch_vs_budget"
@@ -76,5 +76,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
     ax1.set(xlabel="constant-LR FSL prediction s/(1+s)", ylabel="fitted exponent of B_crit in D (±2 SE)",
             title="B_crit ~ D^a: fitted a", ylim=(0, 1.1))
     ax1.legend(fontsize=6)
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, ", ".join(sorted({f"{b:g}" for b, _ in grid})), ", ".join(sorted({f"{x:g}" for _, x in grid})), 0.5, optimizer="SGD", lr="tuned per batch", steps=steps))
     return claims

@@ -17,7 +17,7 @@ from batchramp_theory import fsl
 from batchramp_theory.verify.bands import within
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Late vs early batch switch at equal data: late wins for hard tasks, loses for easy ones"
 NAME = "late_vs_early_switch"
@@ -76,5 +76,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
             claims.append(within("easy: exact optimal switch point P/D", best, 0.1, figure=NAME, predicted="<= 0.1 (at once)",
                                  reason=f"FSL (c=1) P*/D={ts.switch_fraction:.3f}"))
         data[label] = {"finals": finals, "switch_fractions": fracs, "final_risk": final, "fsl_switch_fraction": ts.switch_fraction}
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, 2.0, "0.3 (hard), 0.8 (easy)", noise, lr=lr, B=f"{b1}->{b2}", budget=f"{budget} samples"))
     return claims

@@ -26,7 +26,7 @@ from batchramp_theory.verify.predictions import (
 )
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Loss-vs-budget exponents of optimal batch schedules against theory (easy and hard tasks)"
 NAME = "loss_vs_budget"
@@ -92,5 +92,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         data[f"exact_{label}"] = {"budget": small, "exact": ex, "fsl": fl, "dim": dim}
     ax.set(xscale="log", yscale="log", xlabel="data budget D (samples)", ylabel="final excess risk", title="exact recursion at small budgets")
     ax.legend(fontsize=6.5)
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text("inf (FSL closed forms)", 2.0, "0.8 (easy), 0.3 (hard)", 1.0, lr="1; exact panel lr=0.2, d sized per task", b_min=1))
     return claims

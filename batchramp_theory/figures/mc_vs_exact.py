@@ -10,7 +10,7 @@ import batchramp_theory as bt
 from batchramp_theory.verify.bands import mean_and_se, z_band
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Monte Carlo vs exact risk with a batch ramp (SGD, momentum, NSGD)"
 NAME = "mc_vs_exact"
@@ -38,5 +38,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         data[label] = {"samples": samples, "exact": exact, "mc_mean": mean, "mc_se": se}
     axes[0].set_ylabel("excess risk")
     axes[0].legend(fontsize=7)
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, 2.0, 0.5, 0.5, B=f"2, 4, 8, 16 ({phase} steps each)", lr="0.4 (SGD), 0.2 (momentum 0.5), 0.1 (NSGD)"))
     return claims

@@ -18,7 +18,7 @@ from batchramp_theory import fsl
 from batchramp_theory.verify.bands import within
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Optimal batch schedules under a data budget: easy grows throughout, hard stays at b_min and grows late"
 NAME = "optimal_batch"
@@ -81,5 +81,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                                  reason="grows from the start"))
         data[f"numerical_{label}"] = {"fsl_batch": fs.batch, "gd_batch": num.schedule.batch, "fsl_risk": r_fsl, "gd_risk": num.risk,
                                       "gd_history": num.history, "candidates": cands, "candidate_risks": num.candidate_risks}
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text("inf (FSL closed forms)", 2.0, "0.8 (easy), 0.3 (hard)", 1.0, lr="1 (closed forms), 0.5 (exact, d=" + str(dim) + ")", b_min=1))
     return claims

@@ -21,7 +21,7 @@ from batchramp_theory.verify.bands import fitted_slope, within
 from batchramp_theory.verify.predictions import optimal_lr_batch_exponent
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Optimal learning rate against batch size (SGD, NSGD, Adam) and LR sensitivity against the budget"
 NAME = "optimal_lr_vs_batch"
@@ -109,5 +109,5 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                  "best_loss": adam.best_loss, "best_batch": adam.best_batch, "fall_ratio": fall},
         "sensitivity": {"batch": bs, "budgets": budgets, "mean_excess": mean_ex, "relative": rel, "curvature": curv},
     }
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, 2.0, 0.5, 0.5, budget=f"{D} samples", adam=f"d={adam_dim}, budget {adam_D}, {runs} runs"))
     return claims

@@ -20,7 +20,7 @@ from batchramp_theory.verify.bands import around, max_log_ratio, max_relative_er
 from batchramp_theory.verify.predictions import nsgd_matching_lr
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Seesaw equivalence family: NSGD line alpha*sqrt(beta)=2 and SGD line alpha*beta=2, risk vs samples and vs steps"
 NAME = "seesaw_family"
@@ -61,7 +61,7 @@ def _panel(ax_s, ax_t, ax_r, p, opt, base, b0, members, control, line, band):
                     "samples": pl.schedule.samples_seen, "risk": r[: n + 1]})
     ax_s.plot(cosine.samples_seen, risks[-1][: cosine.steps + 1], color="0.6", lw=0.8, label="continuous cosine base (OLMo)")
     for m in plans[0].milestones:
-        ax_s.axvline(m, color="0.85", lw=0.6, zorder=0)
+        ax_s.axvline(m, color="0.85", lw=0.6, zorder=0, label="cuts of (2, 1)" if m == plans[0].milestones[0] else None)
     return out, plans
 
 
@@ -92,8 +92,9 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         ax_t.set(yscale="log", xlabel="serial steps", ylabel="expected excess risk", title=f"{title}: vs steps")
         ax_r.set(xlabel="samples", ylabel="risk / risk of (2,1) at equal samples",
                  title="ratio to LR decay (2,1), from the first cut")
-        ax_r.axhspan(1 - band, 1 + band, color="0.9", zorder=0)
-        ax_s.legend(fontsize=6.5)
+        ax_r.axhspan(1 - band, 1 + band, color="0.9", zorder=0, label=f"tolerance: ratio in 1 ± {band:g}")
+        ax_r.legend(fontsize=6.5, loc="best")
+        ax_s.legend(fontsize=6.5, title="(alpha, beta): per cut, LR / alpha, batch x beta", title_fontsize=6.5)
         admissible = [r for r in res[1:-1] if r["admissible"]]
         worst = max(r["max_log_ratio"] for r in admissible)
         claims.append(within(f"{title}: admissible members vs (2,1), max |log risk ratio| at the cuts", worst, band, figure=NAME,
@@ -120,5 +121,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
                                  (seesaw["max_log_ratio"], np.inf), figure=NAME, predicted=f"> Seesaw's {seesaw['max_log_ratio']:.3g}",
                                  reason="(2^{1/4}, 2^{3/2}) and (1, 4): their effective lr grows at every cut; with the exact "
                                  "normaliser they drift away instead of diverging (docs/equivalence.md, 'P8: what divergence means')"))
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(
+        dim, 2.0, 1.0, 8.0, B0=b0, samples=f"{total:.3g}",
+        lr="effective SGD lr 0.01/trH at B0, OLMo cosine base (10% warmup, to 0.1 lr0), cuts of gamma=2"))
     return claims

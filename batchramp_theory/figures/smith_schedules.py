@@ -18,7 +18,7 @@ from batchramp_theory.verify.bands import around, max_log_ratio, within
 from batchramp_theory.verify.predictions import ramp_step_ratio
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Smith et al. 2017: LR decay vs batch increase vs hybrid (SGD and momentum), and B ~ lr, B ~ 1/(1-m)"
 NAME = "smith_schedules"
@@ -86,7 +86,7 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         claims.append(around(f"{tag}: ramp steps / decay steps", got, want, 2e-3, figure=NAME, predicted=f"{want:.4f} (sum_k f_k 5^-k)",
                              reason="pure accounting, up to the last step's overshoot"))
         for m in ms:
-            axes[0, col].axvline(m, color="0.85", lw=0.6, zorder=0)
+            axes[0, col].axvline(m, color="0.85", lw=0.6, zorder=0, label="milestones (cuts)" if m == ms[0] else None)
         axes[0, col].set(xscale="log", yscale="log", xlabel="samples", ylabel="expected excess risk",
                          title=f"{tag}: decay vs ramp vs hybrid (equal samples)")
         axes[0, col].legend(fontsize=7)
@@ -126,11 +126,12 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
         r2 = bt.expected_risk(p, [a, b])
         devs.append(max_log_ratio(_at(a, r2[0], chk), _at(b, r2[1], chk)))
     axes[1, 2].plot(grid * tr, devs, "o-")
-    axes[1, 2].axhline(0.02, color="0.5", ls="--", lw=0.8)
+    axes[1, 2].axhline(0.02, color="0.5", ls="--", lw=0.8, label="tolerance 0.02 (equivalence holds below)")
+    axes[1, 2].legend(fontsize=7)
     axes[1, 2].set(xscale="log", yscale="log", xlabel="lr * tr H (of the (lr, B) run)",
                    ylabel="max |log risk ratio|, (2lr, 2B) vs (lr, B)", title="B ~ lr holds at small lr only")
     data["B ~ lr vs lr"] = {"lr_trH": grid * tr, "max_log_ratio": devs}
     claims.append(within("B ~ lr breaks near the stability limit (largest deviation)", max(devs), (0.02, np.inf), figure=NAME,
                          predicted="> 0.02", reason="the SDE argument needs lr << 1/lambda_max"))
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=problem_text(dim, 2.0, 1.0, 0.5, B0=b0, samples=f"{total:.3g}", lr="0.05/trH (SGD), 0.005/trH (momentum 0.9), step decay x1/5 at 30/60/80%"))
     return claims

@@ -17,7 +17,7 @@ from .._validation import check_int, check_scalar
 from .catchup import catchup_shape
 from .optimal import batch_problem, best_constant_batch, optimal_batch_schedule, optimal_two_stage, regime
 
-__all__ = ["sweep_point", "validate_point", "fsl_catchup_time", "RESULT_KEYS"]
+__all__ = ["sweep_point", "validate_point", "fsl_catchup_time", "stability_of_point", "RESULT_KEYS"]
 
 # Columns of a sweep result, in table order.
 RESULT_KEYS = (
@@ -33,6 +33,8 @@ RESULT_KEYS = (
     "loss_two_stage",
     "loss_optimal",
     "growth_fraction",
+    "lr_stability_limit",
+    "stable",
 )
 
 # Exact evaluation walks every step: refuse budgets that would take minutes per point.
@@ -120,7 +122,8 @@ def sweep_point(point: dict) -> dict:
     optimal-schedule loss (> 1 means the schedule wins); ``catchup_time``: FSL catch-up time
     (intrinsic) after the optimal switch, ``catchup_fraction`` = that over the horizon (NaN if
     the optimal switch is immediate); ``growth_fraction``: final fraction of the optimal
-    schedule that grows above ``b_min``.
+    schedule that grows above ``b_min``; ``lr_stability_limit`` / ``stable``: see
+    :func:`stability_of_point` (the FSL columns describe no run when ``stable`` is false).
     """
     q = validate_point(point)
     pb = batch_problem(
@@ -147,13 +150,42 @@ def sweep_point(point: dict) -> dict:
         "loss_optimal": opt.loss,
         "growth_fraction": opt.growth_fraction,
     }
+    res.update(stability_of_point(q))
     if q["exact_dim"]:
         res.update(_exact_gains(q, pb, ts, opt))
     return res
 
 
+def stability_of_point(point: dict) -> dict:
+    """The SGD stability limit at the point's smallest batch ``b_min`` and whether ``lr`` is below it.
+
+    ``lr_stability_limit``: :func:`batchramp_theory.stability_limit` (mean-square stability of
+    constant ``(lr, b_min)``; docs/recursions.md, "Stability limit") of the power-law problem with
+    the point's capacity, at dimension ``exact_dim``, or ``d = inf`` by a 1000-node quadrature when
+    ``exact_dim`` is 0. ``stable``: ``lr < lr_stability_limit``. Past the limit a run at ``b_min``
+    diverges and the FSL closed forms, which do not see it, describe no run.
+    """
+    from ..problem import power_law_problem
+    from ..stability import stability_limit
+
+    dim = int(point["exact_dim"]) or None
+    p = power_law_problem(dim, float(point["capacity"]), float(point["source"]), float(point["noise"]),
+                          quadrature=None if dim else 1000)
+    limit = stability_limit(p, float(point["b_min"]))
+    return {"lr_stability_limit": limit, "stable": bool(float(point["lr"]) < limit)}
+
+
 def _exact_gains(q, pb, ts, opt) -> dict:
-    """Exact final risks (``bt.expected_risk``) of the best integer constant batch, the two-stage and the optimal schedule."""
+    """Exact final risks (``bt.expected_risk``) of the best integer constant batch, the two-stage and the optimal schedule.
+
+    A diverged run (:mod:`batchramp_theory.divergence`) is reported, not summed up: its loss and
+    gain are NaN and ``exact_diverged_two_stage`` / ``exact_diverged_optimal`` hold its first
+    diverged step (-1: it did not diverge); ``exact_diverged_constants`` counts the diverged
+    constant-batch candidates, which are left out of the best constant batch.
+    """
+    import warnings
+
+    from ..divergence import DivergenceWarning, divergence_threshold, first_divergence
     from ..problem import power_law_problem
     from ..recursions import expected_risk
     from ..schedules import constant, two_stage
@@ -167,14 +199,24 @@ def _exact_gains(q, pb, ts, opt) -> dict:
     n1 = int(round(ts.switch_samples / b1))
     n2 = max(0, (D - n1 * b1) // b2)
     scheds = consts + [two_stage(pb.lr, b1, b2, n1, n2), opt.to_schedule()]
-    r = expected_risk(p, scheds, on_divergence="inf")
-    final = np.array([r[i, s.steps] for i, s in enumerate(scheds)])
-    best = float(np.min(final[: len(consts)]))
+    with warnings.catch_warnings():  # reported below, with the step, instead of as warnings
+        warnings.simplefilter("ignore", DivergenceWarning)
+        r = np.asarray(expected_risk(p, scheds, on_divergence="inf"))
+    lengths = np.array([s.steps for s in scheds])
+    first = first_divergence(r, divergence_threshold(p))
+    first = np.where(first <= lengths, first, -1)  # padding past a schedule's end does not count
+    final = np.array([r[i, s.steps] if first[i] < 0 else np.nan for i, s in enumerate(scheds)])
+    const_final = final[: len(consts)]
+    ok = np.isfinite(const_final)
+    best = float(np.min(const_final[ok])) if ok.any() else float("nan")
     return {
         "exact_loss_constant": best,
-        "exact_best_constant_batch": float(cands[int(np.argmin(final[: len(consts)]))]),
+        "exact_best_constant_batch": float(cands[int(np.nanargmin(const_final))]) if ok.any() else float("nan"),
         "exact_loss_two_stage": float(final[-2]),
         "exact_loss_optimal": float(final[-1]),
         "exact_gain_two_stage": best / float(final[-2]),
         "exact_gain_optimal": best / float(final[-1]),
+        "exact_diverged_two_stage": int(first[-2]),
+        "exact_diverged_optimal": int(first[-1]),
+        "exact_diverged_constants": int(np.sum(first[: len(consts)] >= 0)),
     }

@@ -36,12 +36,19 @@ def step_decay(
 ) -> Schedule:
     """Learning rate divided by ``factor`` at each step index in ``milestones``; batch fixed.
 
-    ``lr_k = lr * factor^-(number of milestones <= k)``.
+    ``lr_k = lr * factor^-(number of milestones <= k)``. Every milestone must be a step of the
+    run, ``0 <= m < steps``: a milestone at or past the end would never cut the learning rate,
+    so it is an error rather than a silent no-op.
     """
     steps = check_int("steps", steps, low=1)
     lr = check_scalar("lr", lr, low=0.0)
     factor = check_scalar("factor", factor, low=0.0, low_open=True)
     ms = np.sort(np.asarray([check_int("milestones", m, low=0) for m in milestones], dtype=np.int64))
+    if ms.size and ms[-1] >= steps:
+        raise ValueError(
+            f"milestones must be steps of the run, in [0, steps) = [0, {steps}); got {ms[ms >= steps].tolist()} "
+            f"(the learning rate would never be cut there)"
+        )
     k = np.arange(steps)
     cuts = np.searchsorted(ms, k, side="right")
     return Schedule(lr * factor ** (-cuts.astype(float)), np.full(steps, check_int("batch", batch, low=1)))

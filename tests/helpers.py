@@ -83,3 +83,18 @@ def reference_ramp(milestones, budget, b0, seq, lr_factor, batch_factor, lr0=1.0
         lrs.append(float(base(float(seen))) if seen < warmup else lr0 * scale)
         seen += cur * seq
     return dict(batch=np.array(batches), lr=np.array(lrs), milestone_steps=ms_steps, batch_after=after, seen=seen)
+
+
+def diag_sgd_risk(lam, theta, sigma, lr, batch):
+    """Per-mode SGD second moments in NumPy (no JAX, no library code): the diagonal of ``dense_sgd_risk``.
+
+    m_j' = (1 - eta lambda_j)^2 m_j + (eta^2 / B) (lambda_j^2 m_j + lambda_j (sum_k lambda_k m_k + sigma^2)),
+    m_j(0) = theta_j^2; returns the risks sum_j lambda_j m_j / 2 at steps 0..K.
+    """
+    lam = np.asarray(lam, float)
+    m = np.asarray(theta, float) ** 2
+    out = [0.5 * lam @ m]
+    for eta, b in zip(np.broadcast_to(lr, np.shape(batch)), batch):
+        m = (1 - eta * lam) ** 2 * m + (eta**2 / b) * (lam**2 * m + lam * (lam @ m + sigma**2))
+        out.append(0.5 * lam @ m)
+    return np.array(out)

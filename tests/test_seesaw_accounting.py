@@ -15,12 +15,12 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import ceil_div, reference_ramp
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import batchramp_theory as bt
 from batchramp_theory.cli import main
-from helpers import ceil_div, reference_ramp
 
 # Milestones of the OLMo half cosine (10% warmup, to 0.1 lr0) at cut 1.1: the official
 # get_decay_tokens closed form (docs/equivalence.md, section 2.2), as in test_lr_schedules.py.

@@ -18,6 +18,16 @@ def test_check_quick_core_writes_json(tmp_path, capsys):
     neg = next(r for r in records if r["name"] == "core.mc_vs_exact.negative_control")
     assert neg["expected"] == "fail" and neg["passed"] is False and neg["agrees"] is True
     assert all(set(r) >= {"name", "statistic", "bound", "passed", "expected", "reason"} for r in records)
+    # The sampler's law beyond second moments (checks/core.py): both statistics pass, both negative
+    # controls (the sigma a.n sign flipped) fail, and the flipped sampler's second moments pass.
+    law = {r["name"]: r for r in records if r["name"].startswith("core.sampler_law.")}
+    assert {n: (r["passed"], r["agrees"]) for n, r in law.items()} == {
+        "core.sampler_law.third_moments": (True, True),
+        "core.sampler_law.ks": (True, True),
+        "core.sampler_law.negative_control.third_moments": (False, True),
+        "core.sampler_law.negative_control.ks": (False, True),
+        "core.sampler_law.negative_control.second_moments_blind": (True, True),
+    }
 
 
 @pytest.mark.parametrize("name", ["step_reduction", pytest.param("mc_vs_exact", marks=pytest.mark.slow)])

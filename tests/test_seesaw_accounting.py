@@ -90,7 +90,7 @@ def test_converter_equals_the_per_step_loop(tokens, batch):
 
 
 # ----------------------------------------------------------------------------- step-count rounding (hypothesis)
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)  # fixed examples: no flaky runs
 @given(budget=st.integers(1, 20_000), batch=st.integers(1, 64), seq=st.sampled_from([1, 2, 3, 1024]))
 @example(budget=4000, batch=10, seq=1)  # divides
 @example(budget=4001, batch=10, seq=1)  # one sample more: one step more
@@ -126,7 +126,7 @@ def step_base_and_rule(draw):
     return budget, b0, seq, ms, cut, batch_factor
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(step_base_and_rule())
 @example((4000, 10, 1, [1000, 2500], 2.0, 1.0))  # test_seesaw's case: milestones on step boundaries
 @example((4003, 10, 1, [1000, 2501], 2.0, 2.0))  # a budget and a milestone that do not divide

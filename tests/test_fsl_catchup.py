@@ -46,7 +46,8 @@ def test_catchup_time_and_fsl_gap():
     assert fsl.catchup_time(d, 10 - d, np.ones(11), 0.5) == pytest.approx(10.0)
     assert fsl.catchup_time(d, 11 - d, np.ones(11), 0.5) == np.inf
     g = fsl.catchup_fsl_gap(d, tau0=50.0, capacity=2.0, lr=0.5, noise=1.0, batch1=1, batch2=4)
-    np.testing.assert_allclose(g, 0.5 / 0.5 * 0.75 * fsl.catchup_shape(d, 50.0, 2.0), rtol=1e-14)
+    # (eta sigma^2 / (1 - 1/beta)) (1/B1 - 1/B2) G(Delta), G = (1 + Delta)^-a - (1 + tau0 + Delta)^-a, a = 1/2
+    np.testing.assert_allclose(g, 0.5 / 0.5 * 0.75 * ((1 + d) ** -0.5 - (51 + d) ** -0.5), rtol=1e-14)
 
 
 def test_fsl_catchup_time_matches_its_definition():
@@ -56,7 +57,7 @@ def test_fsl_catchup_time_matches_its_definition():
     a = 0.5
 
     def excess(x):
-        gap = pb.lr * pb.noise**2 / a * (1 - 1 / 8) * fsl.catchup_shape(x, tau0, 2.0)
+        gap = pb.lr * pb.noise**2 / a * (1 - 1 / 8) * ((1 + x) ** -a - (1 + tau0 + x) ** -a)
         large = (1 + tau0 + x) ** -0.3 + pb.lr / (a * 8) * (1 - (1 + tau0 + x) ** -a)
         return gap - 0.1 * large
 

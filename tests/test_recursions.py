@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import RTOL_EXACT, dense_momentum_risk, dense_sgd_risk, random_rotation
+from helpers import RTOL_EXACT, dense_momentum_risk, dense_sgd_risk, diag_sgd_risk, random_rotation
 
 import batchramp_theory as bt
 
@@ -77,6 +77,8 @@ def test_noiseless_stable_risk_decreases():
     p = bt.power_law_problem(50, 2.0, 0.5, noise=0.0)
     r = bt.expected_risk(p, bt.constant(0.5, 1, steps=300))
     assert np.all(np.diff(r) < 0)
+    # and it is the independent per-mode NumPy recursion with sigma = 0 (tests/helpers.py)
+    np.testing.assert_allclose(r, diag_sgd_risk(p.eigenvalues, p.target, 0.0, 0.5, np.ones(300)), rtol=RTOL_EXACT)
 
 
 def test_stack_equals_single_calls(problem, ramp):

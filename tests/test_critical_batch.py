@@ -119,6 +119,9 @@ def test_tradeoff_tuned_fits_mccandlish_and_tracks_b_noise():
     # McCandlish et al. (2018): B_crit ~ B_noise up to an O(1) factor; measured 1.27 here (48 modes,
     # target 0.04). The band 1.5x either way keeps that margin and fails a B_crit off by 2x.
     assert 1 / 1.5 < tr.fit.b_crit / tr.b_noise_at_crit < 1.5
+    # B_noise at B_crit is the per-batch B_noise interpolated in log B at B = B_crit (its definition)
+    want = np.exp(np.interp(np.log(tr.fit.b_crit), np.log(BATCHES), np.log(tr.b_noise)))
+    assert tr.b_noise_at_crit == pytest.approx(want, rel=1e-12)
     lims = np.array([bt.stability_limit(P, float(b)) for b in BATCHES])
     assert np.all(tr.lr < lims)
     # the tuned run is the fastest one on the grid: a fixed LR is never faster

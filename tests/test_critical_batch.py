@@ -9,7 +9,11 @@ import pytest
 
 import batchramp_theory as bt
 from batchramp_theory.cli import main
-from batchramp_theory.verify.predictions import critical_batch_budget_exponent, time_transfer_budget_exponent
+from batchramp_theory.verify.predictions import (
+    critical_batch_budget_exponent,
+    optimal_lr_batch_exponent,
+    time_transfer_budget_exponent,
+)
 
 P = bt.power_law_problem(48, capacity=2.0, source=0.5, noise=0.5)
 BATCHES = 2 ** np.arange(0, 9)
@@ -187,8 +191,11 @@ def test_lr_sweep_rules_and_sensitivity_definitions():
     sgd = bt.lr_sweep(P, BATCHES, 8192)
     nsgd = bt.lr_sweep(P, BATCHES, 8192, bt.NormalizedSGD("expected"), lrs=np.geomspace(1e-3, 10, 40))
     small = BATCHES <= 4
-    assert 0.85 < bt.fit_power(BATCHES[small], sgd.best_lr[small]).slope < 1.1
-    assert 0.38 < bt.fit_power(BATCHES[small], nsgd.best_lr[small]).slope < 0.6
+    # Small-step limits eta* ~ B (SGD) and ~ sqrt(B) (NSGD) (verify/predictions.py); measured
+    # 0.951 (fit stderr 0.012) and 0.474 (0.005) for B <= 4 at D = 8192. The bands, 0.1 and 0.05,
+    # cover the finite-lr deviation and fail the other rule by far.
+    assert abs(bt.fit_power(BATCHES[small], sgd.best_lr[small]).slope - optimal_lr_batch_exponent("sgd")) < 0.1
+    assert abs(bt.fit_power(BATCHES[small], nsgd.best_lr[small]).slope - optimal_lr_batch_exponent("nsgd")) < 0.05
     # definition 1, recomputed from the loss grid
     e0 = P.initial_risk
     ref = np.mean(np.minimum(sgd.loss[3], e0)) - min(sgd.best_loss[3], sgd.loss[3].min())

@@ -109,14 +109,14 @@ def _moment_products(g, order: int):
     return np.stack([c[:, i] * c[:, j] * c[:, k] for i, j, k in _TRIPLES], axis=1)
 
 
-def two_sample_max_z(a, b) -> float:
+def _two_sample_max_z(a, b) -> float:
     """Largest ``|mean_a - mean_b| / sqrt(se_a^2 + se_b^2)`` over columns (two independent samples)."""
     ma, sa = mean_and_se(a)
     mb, sb = mean_and_se(b)
     return float(np.max(np.abs(ma - mb) / np.sqrt(sa**2 + sb**2)))
 
 
-def ks_ratio(a, b) -> float:
+def _ks_ratio(a, b) -> float:
     """Largest two-sample KS distance over coordinates, over its 1e-3 critical value (> 1: rejected)."""
     n, m = a.shape[0], b.shape[0]
     crit = _KS_C * math.sqrt((n + m) / (n * m))
@@ -140,14 +140,14 @@ def sampler_law(quick: bool):
     z_reason = f"max |z| over 10 third moments, exact vs explicit sampler ({setup}); 5 SE (fixed seeds; a false alarm has probability ~6e-6)"
     ks_reason = f"max two-sample KS distance over 3 coordinates / its 1e-3 critical value ({setup})"
     return [
-        within("core.sampler_law.third_moments", two_sample_max_z(e3, x3), _K, reason=z_reason),
-        within("core.sampler_law.ks", ks_ratio(exact, explicit), 1.0, reason=ks_reason),
-        within("core.sampler_law.negative_control.third_moments", two_sample_max_z(_moment_products(flipped, 3), x3),
+        within("core.sampler_law.third_moments", _two_sample_max_z(e3, x3), _K, reason=z_reason),
+        within("core.sampler_law.ks", _ks_ratio(exact, explicit), 1.0, reason=ks_reason),
+        within("core.sampler_law.negative_control.third_moments", _two_sample_max_z(_moment_products(flipped, 3), x3),
                _K, expected="fail", reason="sign of sigma a.n flipped in a.r: " + z_reason),
-        within("core.sampler_law.negative_control.ks", ks_ratio(flipped, explicit), 1.0, expected="fail",
+        within("core.sampler_law.negative_control.ks", _ks_ratio(flipped, explicit), 1.0, expected="fail",
                reason="sign of sigma a.n flipped in a.r: " + ks_reason),
         # Why the distributional check is needed: the flipped sampler passes the second moments.
         within("core.sampler_law.negative_control.second_moments_blind",
-               two_sample_max_z(_moment_products(flipped, 2), _moment_products(explicit, 2)), _K,
+               _two_sample_max_z(_moment_products(flipped, 2), _moment_products(explicit, 2)), _K,
                reason=f"the flipped sampler keeps the covariance E(g g^T): max |z| over 6 second moments vs explicit ({setup})"),
     ]

@@ -1,5 +1,7 @@
 """Shared test helpers: tolerances with reasons, dense reference propagations."""
 
+import math
+
 import numpy as np
 
 # Exact identities in float64: the recursions are a few hundred multiply-adds per mode per
@@ -58,3 +60,41 @@ def dense_momentum_risk(H, theta, sigma, lr, batch, mu):
 def max_abs_z(mc, exact):
     se = mc.std(axis=0, ddof=1) / np.sqrt(mc.shape[0])
     return float(np.max(np.abs(mc.mean(axis=0) - exact) / se))
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Exact integer ceiling division (no floating point)."""
+    return -(-a // b)
+
+
+def reference_ramp(milestones, budget, b0, seq, lr_factor, batch_factor, lr0=1.0, base=None, warmup=0.0):
+    """The repo's converter as a plain per-step loop (docs/equivalence.md 2.2): one milestone per step, ``>=``."""
+    seen, cur_f, cur, scale, i = 0, float(b0), b0, 1.0, 0
+    batches, lrs, ms_steps, after = [], [], [], []
+    while seen < budget:
+        if i < len(milestones) and seen >= milestones[i]:
+            cur_f *= batch_factor
+            cur = math.floor(cur_f)
+            scale /= lr_factor
+            ms_steps.append(len(batches))
+            after.append(cur)
+            i += 1
+        batches.append(cur)
+        lrs.append(float(base(float(seen))) if seen < warmup else lr0 * scale)
+        seen += cur * seq
+    return dict(batch=np.array(batches), lr=np.array(lrs), milestone_steps=ms_steps, batch_after=after, seen=seen)
+
+
+def diag_sgd_risk(lam, theta, sigma, lr, batch):
+    """Per-mode SGD second moments in NumPy (no JAX, no library code): the diagonal of ``dense_sgd_risk``.
+
+    m_j' = (1 - eta lambda_j)^2 m_j + (eta^2 / B) (lambda_j^2 m_j + lambda_j (sum_k lambda_k m_k + sigma^2)),
+    m_j(0) = theta_j^2; returns the risks sum_j lambda_j m_j / 2 at steps 0..K.
+    """
+    lam = np.asarray(lam, float)
+    m = np.asarray(theta, float) ** 2
+    out = [0.5 * lam @ m]
+    for eta, b in zip(np.broadcast_to(lr, np.shape(batch)), batch):
+        m = (1 - eta * lam) ** 2 * m + (eta**2 / b) * (lam**2 * m + lam * (lam @ m + sigma**2))
+        out.append(0.5 * lam @ m)
+    return np.array(out)

@@ -12,27 +12,48 @@ from batchramp_theory.fsl.optimal import budget_profile
 
 
 def _noise_integral(pb, opt):
-    """Adaptive quadrature of eta sigma^2 int_0^T K(T-t)/b*(t) dt and int_0^T b* dt, split at the clip points."""
-    T = opt.horizon
-    h = pb.kernel_exponent / 2
-    u_hi = pb.tau_kernel * ((opt.c / pb.b_max) ** (1 / h) - 1) if np.isfinite(pb.b_max) else 0.0
+    """Adaptive quadrature of int_0^T K(T-t)/b*(t) dt and int_0^T b* dt, split at the clip points.
+
+    The kernel is written from the theory, not read from the problem: K(u) = (1 + u)^-(2 - 1/beta)
+    (arXiv 2509.19189, Theorem 4.2; docs/fsl.md), tau_K = 1; b* leaves b_max where
+    c (1 + u)^-(1 - 1/(2 beta)) = b_max.
+    """
+    T, beta = opt.horizon, pb.capacity
+    p, h = 2.0 - 1.0 / beta, 1.0 - 1.0 / (2.0 * beta)
+    u_hi = (opt.c / pb.b_max) ** (1 / h) - 1 if np.isfinite(pb.b_max) else 0.0
     pts = np.unique(np.clip([0.0, opt.growth_start, T - max(u_hi, 0.0), T], 0.0, T))
-    k = lambda t: (1 + (T - t) / pb.tau_kernel) ** -pb.kernel_exponent  # noqa: E731
+    k = lambda t: (1 + (T - t)) ** -p  # noqa: E731
     noise = sum(quad(lambda t: k(t) / opt.batch(t), a, b, limit=500, epsabs=0, epsrel=1e-12)[0] for a, b in zip(pts[:-1], pts[1:]))
     spent = sum(quad(lambda t: opt.batch(t), a, b, limit=500, epsabs=0, epsrel=1e-12)[0] for a, b in zip(pts[:-1], pts[1:]))
-    return pb.lr * pb.noise**2 * noise, spent
+    return noise, spent
+
+
+# c_signal, c_noise, tau_signal away from 1 so that each constant has to enter where the FSL puts it:
+# L = c1 (1 + T/tau_e)^-s + c3 eta sigma^2 int K/b (docs/fsl.md, "Optimal batch schedules under a data budget").
+C1, C3, TAU_E = 1.3, 0.8, 2.0
 
 
 @pytest.mark.parametrize("s,beta,bmax", [(0.8, 2.0, np.inf), (0.3, 2.0, np.inf), (0.3, 3.0, 40.0)])
 def test_closed_form_meets_budget_and_loss(s, beta, bmax):
-    pb = fsl.batch_problem(source=s, capacity=beta, budget=1e5, noise=0.7, lr=0.5, b_min=2.0, b_max=bmax)
+    pb = fsl.batch_problem(source=s, capacity=beta, budget=1e5, noise=0.7, lr=0.5, b_min=2.0, b_max=bmax,
+                           c_signal=C1, c_noise=C3, tau_signal=TAU_E)
     opt = fsl.optimal_batch_schedule(pb)
     noise, spent = _noise_integral(pb, opt)
-    assert spent == pytest.approx(pb.lr * pb.budget, rel=1e-8)
-    assert opt.noise == pytest.approx(noise, rel=1e-8)
-    assert opt.loss == pytest.approx(opt.signal + opt.noise, rel=1e-14)
+    # quad at epsrel 1e-12 on pieces where the integrand is smooth: 1e-8 leaves margin for the
+    # bisection of c (1e-13 in log c) and the clip points.
+    assert spent == pytest.approx(0.5 * 1e5, rel=1e-8)  # int b dt = eta D
+    assert opt.noise == pytest.approx(C3 * 0.5 * 0.7**2 * noise, rel=1e-8)
+    assert opt.signal == pytest.approx(C1 * (1 + opt.horizon / TAU_E) ** -s, rel=1e-12)
+    assert opt.loss == pytest.approx(C1 * (1 + opt.horizon / TAU_E) ** -s + C3 * 0.5 * 0.7**2 * noise, rel=1e-8)
     assert np.all(np.diff(opt.batch(np.linspace(0, opt.horizon, 100))) >= 0)  # b* never decreases
     assert pb.b_min <= opt.b_start <= opt.b_end <= bmax
+    # b*(t) has the closed form's exponent where it is not clipped: b(T - u) ~ (1 + u)^-(1 - 1/(2 beta)).
+    u = np.geomspace(0.1, opt.horizon, 200)
+    b = opt.batch(opt.horizon - u)
+    free = (b > pb.b_min * (1 + 1e-9)) & (b < bmax * (1 - 1e-9))
+    assert free.sum() >= 20
+    # 1e-9: u is recovered from T - (T - u), which loses ~eps T / u (T ~ 2e4, u >= 0.1: ~1e-11).
+    np.testing.assert_allclose(b[free] * (1 + u[free]) ** (1 - 1 / (2 * beta)), opt.c, rtol=1e-9)
 
 
 def test_closed_form_beats_numerical_profiles_at_fixed_horizon():
@@ -42,7 +63,7 @@ def test_closed_form_beats_numerical_profiles_at_fixed_horizon():
     prof = budget_profile(pb, T)
     closed = pb.lr * pb.noise**2 * prof.noise
     edges = np.sort(T - np.concatenate([[0.0], np.geomspace(0.05, T, 30)]))  # 30 cells refining toward t = T, where K lives
-    p, tk = pb.kernel_exponent, pb.tau_kernel
+    p, tk = 2.0 - 1.0 / pb.capacity, 1.0  # K(u) = (1 + u/tau_K)^-(2 - 1/beta), tau_K = 1 (docs/fsl.md)
     # Exact integral of K over each cell (u = T - t): tk ((1 + u_a/tk)^(1-p) - (1 + u_b/tk)^(1-p)) / (p - 1).
     kint = np.array([tk * ((1 + (T - b) / tk) ** (1 - p) - (1 + (T - a) / tk) ** (1 - p)) / (p - 1) for a, b in zip(edges[:-1], edges[1:])])
     dt = np.diff(edges)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.stats as st
+from helpers import max_abs_z
 
 import batchramp_theory as bt
 from batchramp_theory.sampler import chi2, gram_statistics, sample_gradient, sample_gradient_explicit
@@ -155,9 +156,11 @@ def test_simulator_gram_blocks_do_not_change_bits(monkeypatch):
 
 def test_rbg_keys_work():
     key = jax.random.key(0, impl="rbg")
-    r = bt.simulate(_P16, _SCHED, num_runs=3, seed=key)
-    np.testing.assert_array_equal(r, bt.simulate(_P16, _SCHED, num_runs=3, seed=key))
-    assert np.all(np.isfinite(r))
+    r = bt.simulate(_P16, _SCHED, num_runs=100, seed=key)
+    np.testing.assert_array_equal(r, bt.simulate(_P16, _SCHED, num_runs=100, seed=key))
+    # The law does not depend on the key implementation: the mean of 100 runs is the exact risk
+    # within 5 standard errors at every step (max over 20 correlated steps; fixed key).
+    assert max_abs_z(r[:, 1:], bt.expected_risk(_P16, _SCHED)[1:]) < 5
 
 
 def test_simulate_refuses_weighted_problem():

@@ -6,6 +6,7 @@ import math
 import jax
 import numpy as np
 import pytest
+from helpers import reference_ramp
 
 import batchramp_theory as bt
 from batchramp_theory.cli import main
@@ -203,7 +204,10 @@ def test_accounting_continuous_limit():
     base = bt.quarter_cosine_lr(1.0, 2e5, final_fraction=0.01)
     plan = bt.ramp_schedule(base, 1, bt.seesaw_rule(1.01))
     acc = plan.accounting
-    assert acc.reduction == pytest.approx(1.0 - acc.ramp_steps / acc.base_steps)
+    # Step counts from the per-step loop of the repo's semantics (tests/helpers.py), not the converter.
+    ref = reference_ramp([int(m) for m in base.milestones(1.01)], 200_000, 1, 1, math.sqrt(1.01), 1.01)
+    assert (acc.base_steps, acc.ramp_steps) == (200_000, ref["batch"].size)
+    assert acc.reduction == pytest.approx(1.0 - ref["batch"].size / 200_000, rel=1e-12)
     assert acc.continuous_reduction == pytest.approx(base.continuous_reduction(), rel=1e-12)
     assert acc.stepwise_reduction == pytest.approx(acc.continuous_reduction, abs=0.01)
 
@@ -273,7 +277,7 @@ def test_cli_json(capsys):
     assert {"base_steps", "ramp_steps", "milestones"} <= d.keys()
     assert (d["base_steps"], d["ramp_steps"]) == (12589, 7756)
     assert len(d["milestones"]) == 24 and d["milestones"][0]["batch"] == 281
-    assert d["reduction"] == pytest.approx(1 - 7756 / 12589)
+    assert d["reduction"] == pytest.approx(1 - 7756 / 12589, rel=1e-12)  # published counts, not the code's
 
 
 def test_cli_table_and_custom_rule(capsys):

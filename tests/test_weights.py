@@ -63,6 +63,11 @@ def test_weighted_grad_and_second_moments():
     np.testing.assert_allclose(ga, gb, rtol=1e-10)
     m = bt.second_moments(WEIGHTED, SCHED)
     assert m.shape == (SCHED.steps + 1, LAM.size)
+    # A node of weight w carries the second moment of each of its w copies (all copies are equal).
+    md = bt.second_moments(DUPLICATED, SCHED)
+    np.testing.assert_allclose(np.repeat(m, W, axis=1), md, rtol=1e-10)
+    # and the weighted read-out of the moments is the risk: sum_j w_j lambda_j m_j / 2.
+    np.testing.assert_allclose(0.5 * m @ (W * LAM), bt.expected_risk(DUPLICATED, SCHED), rtol=1e-10)
 
 
 def test_recursion_matches_dense_covariance_propagation():

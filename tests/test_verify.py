@@ -189,11 +189,12 @@ def test_accounting_and_nsgd_reductions():
 # ----------------------------------------------------------------------------- registry and CLI
 
 GROUPS = [
-    "core.mc_vs_exact", "sgd.equivalence", "nsgd.equivalence.expected", "nsgd.equivalence.variance",
+    "core.mc_vs_exact", "core.sampler_law", "sgd.equivalence", "nsgd.equivalence.expected", "nsgd.equivalence.variance",
     "nsgd.equivalence.sample", "nsgd.equivalence.conditional", "nsgd.equivalence.adam", "smith",
     "seesaw.critical_batch", "fsl.agreement", "fsl.optimal", "fsl.catchup", "critical_batch.noise",
     "critical_batch.tradeoff", "critical_batch.budget", "critical_batch.lr_scaling", "critical_batch.seesaw",
-    "scale.quadrature",
+    "scale.quadrature", "data.recursion_vs_rows", "data.equivalence", "model_size.lr_transfer",
+    "model_size.critical_batch", "model_size.sensitivity",
 ]
 
 

@@ -65,3 +65,22 @@ def test_critical_batch_runs_on_a_spectrum_file(spectrum_file, tmp_path):
     assert main(["critical-batch", "--problem", str(path), "--steps", "600", "--max-batch", "16",
                  "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "critical_batch.json").exists()
+
+
+def test_seesaw_export_cost_on_a_problem_file(spectrum_file, tmp_path):
+    """The exporter's cost reads the same file layouts; --problem-file is an alias of --problem."""
+    import json
+
+    path, p = spectrum_file
+    base = ["seesaw", "--tokens", "4e6", "--batch", "16", "--seq-len", "64", "--export", "megatron"]
+    out = {}
+    for flag in ("--problem", "--problem-file", None):
+        js = tmp_path / f"{flag}.json"
+        assert main(base + ([flag, str(path)] if flag else []) + ["--json", str(js)]) == 0
+        out[flag] = json.loads(js.read_text())["cost"]
+    assert out["--problem"] == out["--problem-file"]
+    assert out["--problem"] != out[None]  # the default power law (dim 1000) is a different problem
+    # The file's problem is the power law it was written from: its cost is that problem's.
+    assert main(base + ["--dim", "16", "--noise", "0.5", "--json", str(tmp_path / "pl.json")]) == 0
+    pl = json.loads((tmp_path / "pl.json").read_text())["cost"]
+    assert out["--problem"]["ratio_vs_ideal"] == pytest.approx(pl["ratio_vs_ideal"], rel=1e-10)

@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from .args import UsageError, fraction, in_user_words, integer, number, writable_file
+from .problem_args import add_problem_argument, load_problem
 
 _BASES = ("cosine", "quarter-cosine", "linear", "exponential")
 _RULES = ("seesaw", "decay", "ramp")
@@ -81,7 +82,7 @@ def register(sub) -> None:
     e.add_argument("--b-noise", type=number(1, what="sequences"), help="a measured B_noise (sequences) instead of the problem's")
     e.add_argument("--cost-lr", type=number(0, low_open=True), help="peak learning rate on the cost problem (default: half the "
                    "SGD stability limit at the initial batch, NSGD matched to it)")
-    e.add_argument("--problem-file", metavar="PATH", help="cost problem from JSON/.npz (eigenvalues, target, noise)")
+    add_problem_argument(e, "--problem-file")  # --problem-file: this command's first spelling, kept as an alias
     e.add_argument("--dim", type=integer(1, what="modes"), default=1000, help="power-law cost problem: modes (default 1000)")
     e.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="power-law capacity exponent (default 2)")
     e.add_argument("--source", type=number(0, low_open=True, what="s"), default=0.5, help="power-law source exponent (default 0.5)")
@@ -173,8 +174,8 @@ def build_export(args, plan):
     text = bt.export.render(rr)
     if args.no_cost:
         return rr, text, None
-    if args.problem_file:
-        problem = bt.export.load_problem(args.problem_file)
+    if args.problem is not None:
+        problem = load_problem(args.problem, args.noise)
     else:
         problem = bt.power_law_problem(args.dim, args.capacity, args.source, args.noise)
     cost = bt.export.quantization_cost(plan, rr, problem, lr=args.cost_lr, b_noise=args.b_noise)

@@ -8,8 +8,9 @@ serial steps, and where the batch passes ``B_noise``). One module per format hol
 framework's parser and run semantics, each citing the framework's source (docs/export.md).
 """
 
+from ..problem_file import load_problem
 from . import levanter, maxtext, megatron, olmo_core, optax_schedule
-from .cost import QuantizationCost, default_cost_lr, load_problem, quantization_cost
+from .cost import QuantizationCost, default_cost_lr, quantization_cost
 from .quantize import FORMATS, quantize, render
 from .stages import Constraints, RunnableRamp, constraints, ideal_stages, lr_in_samples, nearest_multiple
 

@@ -24,8 +24,6 @@ report (docs/export.md, "What the quantisation costs"):
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -37,7 +35,7 @@ from ..recursions import expected_risk
 from ..stability import stability_limit
 from ..verify.predictions import nsgd_matching_lr
 
-__all__ = ["QuantizationCost", "quantization_cost", "default_cost_lr", "default_optimizer", "load_problem"]
+__all__ = ["QuantizationCost", "quantization_cost", "default_cost_lr", "default_optimizer"]
 
 
 class QuantizationCost(NamedTuple):
@@ -101,25 +99,6 @@ def default_cost_lr(problem: Problem, batch: int, optimizer) -> float:
     if isinstance(optimizer, SGD):
         return eta
     raise ValueError(f"lr: no default learning rate for {optimizer!r}; pass lr")
-
-
-def load_problem(path) -> Problem:
-    """A :class:`~batchramp_theory.Problem` from JSON or ``.npz``: keys ``eigenvalues``, ``target``, ``noise``
-    and optionally ``weights``."""
-    p = Path(path)
-    if not p.exists():
-        raise ValueError(f"problem file {str(p)!r} does not exist")
-    if p.suffix == ".npz":
-        with np.load(p) as z:
-            d = {k: z[k] for k in z.files}
-    else:
-        d = json.loads(p.read_text())
-    missing = [k for k in ("eigenvalues", "target", "noise") if k not in d]
-    if missing:
-        raise ValueError(f"problem file {str(p)!r} lacks {', '.join(missing)}")
-    w = d.get("weights")
-    return Problem(np.asarray(d["eigenvalues"], float), np.asarray(d["target"], float), float(np.asarray(d["noise"])),
-                   None if w is None else np.asarray(w, float))
 
 
 def quantization_cost(plan, runnable, problem: Problem | None = None, optimizer=None, *, lr: float | None = None,

@@ -16,7 +16,7 @@ import batchramp_theory as bt
 from batchramp_theory.verify.bands import mean_and_se, within
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "load_digits: Gaussian-equivalent recursion vs true SGD on the rows (pixels, ReLU features)"
 NAME = "digits_gaussian_equivalence"
@@ -48,11 +48,15 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
             worst = max(worst, float(np.max(np.maximum(0, np.abs(mean - ex) - 0.03 * ex) / se)))
             data[f"{pname}.{sname}"] = {"samples": samples, "recursion": ex, "rows_mean": mean, "rows_se": se}
         for sgn in (-1, 1):
-            axes[1, col].axhline(sgn * 0.03, color="k", lw=0.8, ls=":")
+            axes[1, col].axhline(sgn * 0.03, color="k", lw=0.8, ls=":", label="check band ±3% (+5 SE)" if sgn > 0 else None)
+        axes[1, col].legend(fontsize=7, title="shaded: ±2 SE", title_fontsize=7)
         axes[0, col].set(title=f"({'ab'[col]}) {pname}, d = {p.dim}, lr = 0.5/tr H, B0 = 8", ylabel="excess risk")
         axes[1, col].set(xlabel="samples", ylabel="rows-SGD / recursion - 1")
         axes[0, col].legend(fontsize=7)
         claims.append(within(f"{pname}: recursion within 3% + 5 SE of true SGD on the rows ({runs} runs)", worst, 5.0,
                              figure=NAME, predicted="<= 5 (band measured, docs/problems.md)"))
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=(
+        f"scikit-learn load_digits ({X.shape[0]} rows): raw pixels (d={problems['pixels'].dim}) and random ReLU "
+        f"features (d={problems['relu'].dim}), rows drawn with replacement; "
+        + problem_text(lr="0.5/tr H", B="8 (ramp 8->16->32)", runs=runs, steps=f"{3 * n} (constant)")))
     return claims

@@ -17,7 +17,7 @@ from batchramp_theory.model_size import width_study
 from batchramp_theory.verify.bands import within
 
 from . import Claim
-from ._style import save, subplots
+from ._style import problem_text, save, subplots
 
 TITLE = "Model size: eta*(B), B_crit and LR sensitivity across random-feature widths (Time Transfer's claims)"
 NAME = "model_size"
@@ -73,5 +73,8 @@ def make(out_dir: Path, quick: bool) -> list[Claim]:
             "critical_batch_features": st.critical_batch_features, "curvature": st.curvature,
             "curvature_features": st.curvature_features, "trace": st.trace,
             "approximation_error": st.approximation_error}
-    save(fig, NAME, out_dir, data, claims)
+    save(fig, NAME, out_dir, data, claims, problem=(
+        "random features z = W^T x, K scaled by 1/width (tr K ~ tr H), of a " + problem_text(
+            _PROBLEM["dim"], _PROBLEM["capacity"], _PROBLEM["source"], _PROBLEM["noise"],
+            widths=", ".join(map(str, widths)), budget=f"{budget} samples", B=f"{_BATCHES[0]}..{_BATCHES[-1]}")))
     return claims

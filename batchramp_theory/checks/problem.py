@@ -21,7 +21,17 @@ from __future__ import annotations
 
 import math
 
-from .. import SGD, NormalizedSGD, constant, expected_risk, phase_end_risks, phase_schedule, simulate, stability_limit, warm_start_steps
+from .. import (
+    SGD,
+    NormalizedSGD,
+    constant,
+    expected_risk,
+    phase_end_risks,
+    phase_schedule,
+    simulate,
+    stability_limit,
+    warm_start_steps,
+)
 from ..verify.bands import max_log_ratio, within, z_band
 from ..verify.predictions import nsgd_matching_lr
 

@@ -348,6 +348,10 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
     note = (f"FSL closed forms (unit constants), constant lr={args.lr:g}, b_min={args.b_min:g}, b_max={args.b_max:g}, "
             f"batch1={args.batch1:g}, batch2={'auto' if args.batch2 is None else f'{args.batch2:g}'}, eps={args.eps:g}; "
             "gray: no switch (a constant batch is optimal)")
+    fit = getattr(args, "problem_fit", None)
+    if fit is not None:
+        note += (f"\nproblem {Path(args.problem).name}: fitted beta = {fit.capacity:.4g} +- {fit.capacity_stderr:.2g}, "
+                 f"s = {fit.source:.4g} +- {fit.source_stderr:.2g} (1 SE), noise from the file")
     if n_bad:
         note += f"\n* lr past the SGD stability limit at b_min ({n_bad} of {len(rows)} points): such runs diverge"
     fig.text(0.5, 0.004, note, ha="center", va="bottom", fontsize=7.5, color="0.25")

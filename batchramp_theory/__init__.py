@@ -44,7 +44,7 @@ from .moments import expected_grad_norm2
 from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
 from .placement import Placement
 from .problem import Problem, excess_risk, power_law_problem
-from .problem_file import load_problem
+from .problem_file import ExponentFit, fit_exponents, load_problem
 from .quadrature import mode_sum, power_law_quadrature
 from .random_features import RandomFeatureModel, random_features, random_features_problem
 from .recursions import expected_risk, make_risk_fn, second_moments
@@ -85,7 +85,7 @@ from .stability import is_stable, stability_limit
 
 __all__ = [
     # The problem and its schedules.
-    "Problem", "power_law_problem", "excess_risk", "load_problem", "power_law_quadrature", "mode_sum",
+    "Problem", "power_law_problem", "excess_risk", "load_problem", "fit_exponents", "ExponentFit", "power_law_quadrature", "mode_sum",
     "Schedule", "constant", "cosine", "step_decay", "stack_schedules",
     # Problems beyond the power law: random features (the width axis) and real data.
     "RandomFeatureModel", "random_features", "random_features_problem",

@@ -4,6 +4,10 @@ One progress line per check group on stderr as it finishes (``[ 3/41] core.mc_vs
 agree (2.1 s)``), then a short summary on stdout: checks that agree per theory area, every check
 that disagrees with its statistic, bound and reason, and the total. ``--table`` prints the full
 table of every check; ``--json PATH`` writes every record (docs/cli.md).
+
+``--problem FILE`` runs only the equivalence checks built from that problem
+(:func:`batchramp_theory.checks.problem.problem_checks`; docs/cli.md, "A problem from a file"),
+with the same summary.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from .args import writable_file
+from .args import number, writable_file
+from .problem_args import add_problem_argument, load_problem
 
 
 def register(sub) -> None:
@@ -23,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--select", nargs="+", metavar="PREFIX", help="only check groups starting with PREFIX")
     p.add_argument("--table", action="store_true", help="print the full table of every check (default: a summary)")
     p.add_argument("--list", action="store_true", help="list the registered check groups and exit")
+    add_problem_argument(p)
+    p.add_argument("--noise", type=number(0), default=None, metavar="SIGMA",
+                   help="with --problem: label-noise std for a file that has none")
     p.set_defaults(func=run)
 
 
@@ -39,16 +47,31 @@ def run(args) -> int:
     from ..checks import registered
 
     console = Console(width=max(Console().width, 100))
-    groups = registered()
-    if args.list:
-        for name in groups:
-            console.print(name)
-        return 0
-    names = [g for g in groups if not args.select or any(g.startswith(s) for s in args.select)]
-    if not names:
-        raise ValueError(f"no check group matches --select {' '.join(args.select)}; see --list for the groups")
-    if args.json:
-        writable_file("--json", args.json)
+    if args.problem is not None:
+        from ..checks.problem import mc_skip_reason, problem_checks
+
+        for flag, given in (("--list", args.list), ("--select", args.select)):
+            if given:
+                raise ValueError(f"--problem: {flag} cannot be combined with --problem (it runs only the problem's checks)")
+        problem = load_problem(args.problem, getattr(args, "noise", None))
+        if args.json:
+            writable_file("--json", args.json)
+        skip = mc_skip_reason(problem)
+        if skip:
+            print(f"batchramp check: {skip}", file=sys.stderr)
+        groups = {f"problem ({args.problem})": lambda quick: problem_checks(problem, quick)}
+        names = list(groups)
+    else:
+        groups = registered()
+        if args.list:
+            for name in groups:
+                console.print(name)
+            return 0
+        names = [g for g in groups if not args.select or any(g.startswith(s) for s in args.select)]
+        if not names:
+            raise ValueError(f"no check group matches --select {' '.join(args.select)}; see --list for the groups")
+        if args.json:
+            writable_file("--json", args.json)
     results, t_all = [], time.perf_counter()
     for i, g in enumerate(names, 1):
         t0 = time.perf_counter()

@@ -7,6 +7,11 @@ recomputed, and several workers may run the same command on one folder at once (
 claimed before it is computed; docs/fsl.md, "The sweep store"). At the end: a table on the
 terminal, the counts computed / reused / recovered, ``OUT/sweep.json``, ``OUT/sweep.csv`` and
 ``OUT/sweep_heatmap.png``.
+
+``--problem FILE`` sweeps a problem from a file (docs/cli.md, "A problem from a file"): the
+``(capacity, source)`` axes become the one pair fitted to the file's spectrum
+(:func:`batchramp_theory.fit_exponents`, printed with its standard errors and stored in every
+point), the noise is the file's, and ``--exact-dim`` runs the file's problem itself.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ import sys
 from pathlib import Path
 
 from .args import integer, number, writable_dir
+from .problem_args import add_problem_argument, load_problem
+
+_DEFAULT_CAPACITY = [1.5, 2.0, 3.0]
+_DEFAULT_SOURCE = [0.3, 0.5, 0.8, 1.2]
 
 # Library words -> this command's flags (cli.args.in_user_words).
 USER_WORDS = {"capacity": "--capacity", "source": "--source", "noise": "--noise", "budget": "--budget", "lr": "--lr",
@@ -44,8 +53,8 @@ def register(sub) -> None:
             "and the catch-up time after the optimal switch. Results are stored per point and resumable."
         ),
     )
-    p.add_argument("--capacity", type=number(1, low_open=True), nargs="+", default=[1.5, 2.0, 3.0], metavar="BETA", help="capacity exponents beta > 1")
-    p.add_argument("--source", type=number(0, low_open=True), nargs="+", default=[0.3, 0.5, 0.8, 1.2], metavar="S", help="source exponents s > 0")
+    p.add_argument("--capacity", type=number(1, low_open=True), nargs="+", default=None, metavar="BETA", help="capacity exponents beta > 1 (default 1.5 2 3)")
+    p.add_argument("--source", type=number(0, low_open=True), nargs="+", default=None, metavar="S", help="source exponents s > 0 (default 0.3 0.5 0.8 1.2)")
     p.add_argument("--noise", type=number(0, low_open=True), nargs="+", default=[1.0], metavar="SIGMA", help="label-noise std sigma > 0")
     p.add_argument("--budget", type=number(0, low_open=True, what="samples"), nargs="+", default=[1e6], metavar="D", help="data budgets in samples")
     p.add_argument("--lr", type=number(0, low_open=True), default=1.0, help="constant learning rate eta (default 1)")
@@ -57,6 +66,7 @@ def register(sub) -> None:
     p.add_argument("--eps", type=number(0, 1, low_open=True, high_open=True), default=0.1, help="catch-up: gap <= eps x large-batch loss (default 0.1)")
     p.add_argument("--exact-dim", type=integer(0), default=0, metavar="N",
                    help="also evaluate the schedules with the exact recursion at dimension N (needs budget/b_min <= 2e6)")
+    add_problem_argument(p)
     p.add_argument("--out", type=Path, default=Path("sweep_out"), metavar="DIR", help="output folder (default sweep_out)")
     p.add_argument("--stale-after", type=float, default=None, metavar="SECONDS",
                    help="a point claimed by a worker silent this long (another host) is taken over (default 120)")
@@ -75,10 +85,62 @@ def _batch2(text: str):
         raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from exc
 
 
-def grid_points(args) -> list[dict]:
-    """The grid as a list of validated point dicts (every setting is part of the point's identity)."""
-    from ..fsl.sweep import validate_point
+def problem_axes(args):
+    """Fill the ``--capacity/--source`` axes: their defaults, or the pair fitted to ``--problem`` (then returned).
 
+    With ``--problem FILE``: ``--capacity``/``--source`` must not be given (the fit replaces them),
+    ``--noise`` may hold one value (used only if the file has no noise); the fitted exponents
+    (:func:`batchramp_theory.fit_exponents`), the file's noise, and ``--exact-dim`` (0, or the
+    file's dimension) are written into ``args`` (the fit as ``args.problem_fit``). Returns ``(problem, fit)``, or ``None`` without a file.
+    """
+    from ..problem_file import fit_exponents
+
+    if args.problem is None:
+        args.capacity = _DEFAULT_CAPACITY if args.capacity is None else args.capacity
+        args.source = _DEFAULT_SOURCE if args.source is None else args.source
+        return None
+    given = [flag for flag, v in (("--capacity", args.capacity), ("--source", args.source)) if v is not None]
+    if given:
+        raise ValueError(f"--problem: {' and '.join(given)} cannot be combined with --problem (the exponents are fitted to the file)")
+    if len(args.noise) != 1:
+        raise ValueError("--problem: give at most one --noise value (used only if the file has no noise)")
+    problem = load_problem(args.problem, args.noise[0])
+    try:
+        fit = fit_exponents(problem)
+    except ValueError as exc:
+        raise ValueError(f"--problem: {args.problem}: {exc}") from exc
+    if not (fit.capacity > 1 and fit.source > 0):
+        raise ValueError(f"--problem: {args.problem}: fitted exponents beta = {fit.capacity:.4g}, s = {fit.source:.4g}; "
+                         "the FSL closed forms need beta > 1 and s > 0")
+    if args.exact_dim and args.exact_dim != problem.dim:
+        raise ValueError(f"--exact-dim: with --problem the exact runs use the file's problem (d = {problem.dim}); "
+                         f"pass --exact-dim {problem.dim} or 0")
+    args.capacity, args.source, args.noise = [fit.capacity], [fit.source], [float(problem.noise)]
+    args.problem_fit = fit
+    return problem, fit
+
+
+def fit_line(path, problem, fit) -> str:
+    """The one line that says which exponents a ``--problem`` sweep runs at."""
+    return (f"batchramp sweep: --problem {path}: d = {problem.dim}, fitted capacity beta = {fit.capacity:.6g} "
+            f"+- {fit.capacity_stderr:.2g}, source s = {fit.source:.6g} +- {fit.source_stderr:.2g} (1 SE; log-log fits over "
+            f"{fit.eigenvalue_fit.n} / {fit.energy_fit.n} modes, rms log residuals {fit.log_rms[0]:.2g} / {fit.log_rms[1]:.2g}), "
+            f"noise sigma = {float(problem.noise):.6g}; these replace --capacity/--source")
+
+
+def grid_points(args) -> list[dict]:
+    """The grid as a list of validated point dicts (every setting is part of the point's identity).
+
+    With ``--problem`` (after :func:`problem_axes`) each point also names the file (absolute path,
+    SHA-256 of its bytes) and the fit's standard errors (``capacity_stderr``, ``source_stderr``).
+    """
+    from ..fsl.sweep import file_digest, validate_point
+
+    extra = {}
+    if getattr(args, "problem", None) is not None:
+        fit = args.problem_fit
+        extra = {"problem_file": str(Path(args.problem).resolve()), "problem_sha256": file_digest(args.problem),
+                 "capacity_stderr": fit.capacity_stderr, "source_stderr": fit.source_stderr}
     for name in ("capacity", "source", "noise", "budget"):
         vals = getattr(args, name)
         if len(set(vals)) != len(vals):
@@ -89,7 +151,7 @@ def grid_points(args) -> list[dict]:
             "capacity": float(beta), "source": float(s), "noise": float(sigma), "budget": float(d),
             "lr": float(args.lr), "b_min": float(args.b_min), "b_max": float(args.b_max),
             "batch1": float(args.batch1), "batch2": None if args.batch2 is None else float(args.batch2), "eps": float(args.eps),
-            "exact_dim": int(args.exact_dim),
+            "exact_dim": int(args.exact_dim), **extra,
         }
         points.append(validate_point(point))
     return points
@@ -108,7 +170,10 @@ def run(args) -> int:
     from ..fsl.sweep import sweep_point
     from ..grid import STALE_AFTER, GridStoreError, run_grid
 
+    file = problem_axes(args)
     points = grid_points(args)  # validates everything before any work starts
+    if file is not None:
+        print(fit_line(args.problem, *file))
     stale_after = STALE_AFTER if args.stale_after is None else args.stale_after
     if not (math.isfinite(stale_after) and stale_after > 0):
         raise ValueError(f"--stale-after must be a positive number of seconds, got {args.stale_after}")
@@ -283,6 +348,10 @@ def _heatmap(path: Path, rows: list[dict], args) -> None:
     note = (f"FSL closed forms (unit constants), constant lr={args.lr:g}, b_min={args.b_min:g}, b_max={args.b_max:g}, "
             f"batch1={args.batch1:g}, batch2={'auto' if args.batch2 is None else f'{args.batch2:g}'}, eps={args.eps:g}; "
             "gray: no switch (a constant batch is optimal)")
+    fit = getattr(args, "problem_fit", None)
+    if fit is not None:
+        note += (f"\nproblem {Path(args.problem).name}: fitted beta = {fit.capacity:.4g} +- {fit.capacity_stderr:.2g}, "
+                 f"s = {fit.source:.4g} +- {fit.source_stderr:.2g} (1 SE), noise from the file")
     if n_bad:
         note += f"\n* lr past the SGD stability limit at b_min ({n_bad} of {len(rows)} points): such runs diverge"
     fig.text(0.5, 0.004, note, ha="center", va="bottom", fontsize=7.5, color="0.25")

@@ -5,11 +5,19 @@ batch1, batch2, eps, exact_dim); :func:`sweep_point` evaluates it from the FSL c
 :mod:`batchramp_theory.fsl.optimal` (any budget, milliseconds) and, when ``exact_dim > 0``, also
 runs the chosen schedules through the exact recursion. ``batchramp sweep`` maps it over a grid
 with :func:`batchramp_theory.grid.run_grid` (per-point atomic files, resumable).
+
+A point may also name a problem file (``problem_file``, with its ``problem_sha256``; written by
+``batchramp sweep --problem``): its capacity and source are then the exponents fitted to the file
+(:func:`batchramp_theory.fit_exponents`), and the stability limit and the exact runs use the
+file's problem itself instead of a power law (``exact_dim`` is then the file's dimension).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +25,8 @@ from .._validation import check_int, check_scalar
 from .catchup import catchup_shape
 from .optimal import batch_problem, best_constant_batch, optimal_batch_schedule, optimal_two_stage, regime
 
-__all__ = ["sweep_point", "validate_point", "fsl_catchup_time", "stability_of_point", "RESULT_KEYS"]
+__all__ = ["sweep_point", "validate_point", "fsl_catchup_time", "stability_of_point", "point_problem", "file_digest",
+           "RESULT_KEYS"]
 
 # Columns of a sweep result, in table order.
 RESULT_KEYS = (
@@ -69,9 +78,42 @@ def validate_point(point: dict) -> dict:
             raise ValueError(f"budget ({budget:g}) must hold at least one batch2 ({b2:g})")
     check_scalar("eps", q["eps"], low=0.0, high=1.0, low_open=True, high_open=True)
     dim = check_int("exact_dim", q["exact_dim"], low=0)
+    if ("problem_file" in q) != ("problem_sha256" in q):
+        raise ValueError("a grid point names a problem_file together with its problem_sha256, or neither")
     if dim and budget / b_min > MAX_EXACT_STEPS:
         raise ValueError(f"exact_dim needs budget/b_min <= {MAX_EXACT_STEPS} steps, got {budget / b_min:.3g}")
     return q
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes (hex): a sweep point names its problem file by path and content."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_file(path: str, digest: str, noise: float):
+    from ..problem_file import load_problem
+
+    if file_digest(path) != digest:
+        raise ValueError(f"problem_file {path} changed since the sweep started (sha256 differs); start a new --out")
+    return load_problem(path, noise)
+
+
+def point_problem(point: dict):
+    """The problem a point's stability limit and exact runs use.
+
+    The file's problem (:func:`batchramp_theory.load_problem`, with the point's ``noise`` for a
+    file that has none) when the point names a ``problem_file``; otherwise the power law of the
+    point's capacity and source at dimension ``exact_dim``, or ``d = inf`` by a 1000-node
+    quadrature when ``exact_dim`` is 0 (:func:`batchramp_theory.power_law_problem`).
+    """
+    from ..problem import power_law_problem
+
+    if "problem_file" in point:
+        return _load_file(str(point["problem_file"]), str(point["problem_sha256"]), float(point["noise"]))
+    dim = int(point["exact_dim"]) or None
+    return power_law_problem(dim, float(point["capacity"]), float(point["source"]), float(point["noise"]),
+                             quadrature=None if dim else 1000)
 
 
 def fsl_catchup_time(pb, batch1: float, batch2: float, switch_samples: float, eps: float) -> float:
@@ -160,17 +202,15 @@ def stability_of_point(point: dict) -> dict:
     """The SGD stability limit at the point's smallest batch ``b_min`` and whether ``lr`` is below it.
 
     ``lr_stability_limit``: :func:`batchramp_theory.stability_limit` (mean-square stability of
-    constant ``(lr, b_min)``; docs/recursions.md, "Stability limit") of the power-law problem with
-    the point's capacity, at dimension ``exact_dim``, or ``d = inf`` by a 1000-node quadrature when
-    ``exact_dim`` is 0. ``stable``: ``lr < lr_stability_limit``. Past the limit a run at ``b_min``
+    constant ``(lr, b_min)``; docs/recursions.md, "Stability limit") of :func:`point_problem`: the
+    power-law problem with the point's capacity, at dimension ``exact_dim``, or ``d = inf`` by a
+    1000-node quadrature when ``exact_dim`` is 0; the file's problem for a point with a
+    ``problem_file``. ``stable``: ``lr < lr_stability_limit``. Past the limit a run at ``b_min``
     diverges and the FSL closed forms, which do not see it, describe no run.
     """
-    from ..problem import power_law_problem
     from ..stability import stability_limit
 
-    dim = int(point["exact_dim"]) or None
-    p = power_law_problem(dim, float(point["capacity"]), float(point["source"]), float(point["noise"]),
-                          quadrature=None if dim else 1000)
+    p = point_problem(point)
     limit = stability_limit(p, float(point["b_min"]))
     return {"lr_stability_limit": limit, "stable": bool(float(point["lr"]) < limit)}
 
@@ -186,11 +226,10 @@ def _exact_gains(q, pb, ts, opt) -> dict:
     import warnings
 
     from ..divergence import DivergenceWarning, divergence_threshold, first_divergence
-    from ..problem import power_law_problem
     from ..recursions import expected_risk
     from ..schedules import constant, two_stage
 
-    p = power_law_problem(int(q["exact_dim"]), pb.capacity, pb.source, noise=pb.noise)
+    p = point_problem(q)
     D = int(round(pb.budget))
     b1, b2 = int(round(q["batch1"])), int(round(ts.batch2))
     lo, hi = int(math.ceil(pb.b_min)), int(min(pb.b_max, D))

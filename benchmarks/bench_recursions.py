@@ -13,10 +13,11 @@ in the same run:
   ``lax.scan`` (24 bytes per element-step in float64, the recursion's minimal traffic); its
   element-steps/s is the rate the recursion would reach if it were purely bandwidth-bound.
   **Target: recursion >= 0.5 of it where the working set exceeds the last-level cache**
-  (``2 * S * d`` words >= 48 MiB, 1.5x a 32 MiB last-level cache: ``d = 4e6``), i.e. where memory bandwidth is what limits.
+  (``2 * S * d`` words >= 1.5x this host's last-level cache, read from sysfs: ``d = 4e6`` for a 32 MiB L3,
+  ``4.8e7`` for 480 MiB), i.e. where memory bandwidth is what limits.
   For working sets in cache the same-size triad measures cache bandwidth and loop overhead, not
   memory; those rows report the ratio without a target, plus a roofline view:
-- **DRAM roofline**: the triad at ``d = 4e6`` (out of cache), measured once per run; recursion /
+- **DRAM roofline**: the triad at that out-of-cache size, measured once per run; recursion /
   roofline says how the in-cache recursion compares with what memory bandwidth alone would allow.
 
 The recursion (``u_j = w_j lambda_j m_j`` form, the "risk" form of ``optimizer.recursion``, batchramp_theory.optimizers) does one fused
@@ -38,6 +39,21 @@ import _harness as H
 DESCRIPTION = "exact recursion mode-steps/s vs NumPy loop and a triad bandwidth bound"
 
 
+def _last_level_cache_bytes() -> int:
+    """The largest CPU cache on this host (Linux sysfs), 32 MiB if it cannot be read."""
+    import glob
+
+    sizes = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            text = open(path).read().strip().upper()
+            mult = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1], 1)
+            sizes.append(int(text.rstrip("KMG")) * mult)
+        except (OSError, ValueError):
+            continue
+    return max(sizes) if sizes else 32 * 2**20
+
+
 def main():
     args = H.parse(DESCRIPTION)
     import jax
@@ -46,23 +62,29 @@ def main():
 
     import batchramp_theory as bt
 
-    configs = [(1000, 1, 4000), (1000, 16, 4000), (100_000, 1, 1000), (4_000_000, 1, 100)] if args.quick else [
-        (1000, 1, 20000), (1000, 64, 5000), (100_000, 1, 4000), (100_000, 8, 1000), (1_000_000, 1, 1000), (4_000_000, 1, 300), (500_000, 16, 200)]
     dt = jnp.zeros(()).dtype
     word = jnp.finfo(dt).bits // 8
+    # "Out of cache" is judged against this host's last-level cache: two arrays of d words must be at
+    # least 1.5x its size (a 32 MiB L3 gives d = 4e6, the size first chosen; a 480 MiB L3 needs 4.8e7).
+    llc = _last_level_cache_bytes()
+    out_of_cache_bytes = int(1.5 * llc)
+    d_out = max(4_000_000, -(-out_of_cache_bytes // (2 * word * 1_000_000)) * 1_000_000)
+    k_out = max(30, int(400_000_000 // d_out))  # ~4e8 mode-steps per timing
+    configs = [(1000, 1, 4000), (1000, 16, 4000), (100_000, 1, 1000), (d_out, 1, k_out)] if args.quick else [
+        (1000, 1, 20000), (1000, 64, 5000), (100_000, 1, 4000), (100_000, 8, 1000), (1_000_000, 1, 1000),
+        (d_out, 1, 3 * k_out), (500_000, 16, 200)]
     rep = H.Report("recursions", DESCRIPTION, args, definitions={
         "mode_steps_per_s": "S * K * d / min wall time of bt.expected_risk on S constant schedules of K steps",
         "numpy_loop": "m = q*m + c*lam*(lam @ m + s2) per step in a Python loop over K_np steps (float64 NumPy)",
         "triad_bound": "jitted lax.scan over K steps of a <- 1.0001*a + b on (S*d,) arrays: element-steps/s, 3 words per element-step",
-        "dram_roofline": "the same triad on (4e6,) arrays (64 MB working set, out of cache): memory bandwidth in element-steps/s",
+        "dram_roofline": "the same triad on (d_out,) arrays, d_out sized out of this host's last-level cache: memory bandwidth in element-steps/s",
+        "last_level_cache_bytes": llc,
         "skeleton": "jitted lax.scan over K steps of a <- c(s)*a + b; s <- sum(b*a) on (S*d,) arrays",
         "bytes_per_mode_step_minimal": 3 * word,
     })
-    # Working sets of at least this many bytes (two arrays of S*d words) are out of cache on the
-    # CPUs we run (32 MiB last-level cache): there the same-size triad measures memory bandwidth.
-    # (d = 4e6 in float64 is 64e6 bytes, 1.9x the last-level cache.)
-    out_of_cache_bytes = 48 * 2**20
-    n_dram, k_dram = 4_000_000, 100
+    # Working sets of at least out_of_cache_bytes (two arrays of S*d words) are out of cache: there the
+    # same-size triad measures memory bandwidth.
+    n_dram, k_dram = d_out, k_out
 
     @jax.jit
     def dram_triad(a, b):
@@ -71,7 +93,7 @@ def main():
     a_dram, b_dram = jnp.ones(n_dram, dt), jnp.full(n_dram, 1e-9, dt)
     t_dram = H.time_interleaved({"dram": lambda: dram_triad(a_dram, b_dram)}, args.repeat)["dram"]["min_s"]
     roofline = n_dram * k_dram / t_dram
-    rep.result("DRAM roofline (triad, d=4e6)", roofline, "elem-steps/s", dim=n_dram, steps=k_dram,
+    rep.result(f"DRAM roofline (triad, d={d_out:.0e})", roofline, "elem-steps/s", dim=n_dram, steps=k_dram,
                bandwidth_GBps=roofline * 3 * word / 1e9)
     for d, s_count, k in configs:
         p = bt.power_law_problem(d, 2.0, 0.5, noise=0.5)

@@ -37,6 +37,23 @@ from ._validation import as_float_array, check_int, check_positive, check_scalar
 __all__ = ["Problem", "power_law_problem", "excess_risk", "reduce_psd"]
 
 
+def _spectrum(eigenvalues) -> np.ndarray:
+    """Validated eigenvalues: a non-empty 1-d array of positive finite numbers."""
+    lam = as_float_array("eigenvalues", eigenvalues, ndim=1)
+    if lam.size == 0:
+        raise ValueError("eigenvalues must be non-empty")
+    check_positive("eigenvalues", lam)
+    return lam
+
+
+def _per_mode(name: str, values, lam: np.ndarray) -> np.ndarray:
+    """A validated 1-d array with one entry per eigenvalue (``name`` in the error)."""
+    arr = as_float_array(name, values, ndim=1)
+    if arr.shape != lam.shape:
+        raise ValueError(f"{name} has shape {arr.shape} but eigenvalues has shape {lam.shape}")
+    return arr
+
+
 @jax.tree_util.register_pytree_node_class
 @dataclass(frozen=True, eq=False)
 class Problem:
@@ -78,20 +95,11 @@ class Problem:
             object.__setattr__(self, "noise", noise)
             object.__setattr__(self, "weights", weights)
             return
-        lam = as_float_array("eigenvalues", eigenvalues, ndim=1)
-        if lam.size == 0:
-            raise ValueError("eigenvalues must be non-empty")
-        check_positive("eigenvalues", lam)
-        theta = as_float_array("target", target, ndim=1)
-        if theta.shape != lam.shape:
-            raise ValueError(
-                f"target has shape {theta.shape} but eigenvalues has shape {lam.shape}"
-            )
+        lam = _spectrum(eigenvalues)
+        theta = _per_mode("target", target, lam)
         sigma = check_scalar("noise", noise, low=0.0)
         if weights is not None:
-            weights = as_float_array("weights", weights, ndim=1)
-            if weights.shape != lam.shape:
-                raise ValueError(f"weights has shape {weights.shape} but eigenvalues has shape {lam.shape}")
+            weights = _per_mode("weights", weights, lam)
             check_positive("weights", weights)
         if rows is not None:
             n_feat = np.shape(getattr(rows, "features", None))
@@ -137,13 +145,8 @@ class Problem:
             >>> [float(t) for t in p.target], round(float(p.initial_risk), 12)
             ([0.7071067811865476, 1.0], 0.375)
         """
-        lam = as_float_array("eigenvalues", eigenvalues, ndim=1)
-        if lam.size == 0:
-            raise ValueError("eigenvalues must be non-empty")
-        check_positive("eigenvalues", lam)
-        energy = as_float_array("target_energies", target_energies, ndim=1)
-        if energy.shape != lam.shape:
-            raise ValueError(f"target_energies has shape {energy.shape} but eigenvalues has shape {lam.shape}")
+        lam = _spectrum(eigenvalues)
+        energy = _per_mode("target_energies", target_energies, lam)
         check_positive("target_energies", energy, strict=False)
         return cls(lam, np.sqrt(energy / lam), noise)
 

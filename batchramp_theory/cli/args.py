@@ -63,6 +63,21 @@ def _range_text(low, high, low_open, high_open) -> str:
     return "a finite number"
 
 
+def _parsed(text: str, kind: str, rng: str, hint: str) -> float:
+    """``float(text)``, or the converter's error: ``must be {kind} {range} ({hint}), got 'text'``."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {kind} {rng}{hint}, got {text!r}") from None
+
+
+def _outside(v: float, low, high, low_open: bool, high_open: bool) -> bool:
+    """Whether ``v`` lies outside the stated range (the one rule both converters apply)."""
+    return (low is not None and (v < low or (low_open and v == low))) or (
+        high is not None and (v > high or (high_open and v == high))
+    )
+
+
 def number(low: float | None = None, high: float | None = None, *, low_open: bool = False,
            high_open: bool = False, what: str = "", allow_inf: bool = False):
     """A ``type=`` converter: a float in the stated range, else an error naming the range.
@@ -74,15 +89,10 @@ def number(low: float | None = None, high: float | None = None, *, low_open: boo
     hint = f" ({what})" if what else ""
 
     def convert(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number {rng}{hint}, got {text!r}") from None
+        v = _parsed(text, "a number", rng, hint)
         if math.isnan(v) or (math.isinf(v) and not allow_inf):
             raise argparse.ArgumentTypeError(f"must be a finite number {rng}{hint}, got {text!r}")
-        if (low is not None and (v < low or (low_open and v == low))) or (
-            high is not None and (v > high or (high_open and v == high))
-        ):
+        if _outside(v, low, high, low_open, high_open):
             raise argparse.ArgumentTypeError(f"must be {rng}{hint}, got {text}")
         return v
 
@@ -96,13 +106,10 @@ def integer(low: int | None = None, high: int | None = None, *, what: str = ""):
     hint = f" ({what})" if what else ""
 
     def convert(text: str) -> int:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number {rng}{hint}, got {text!r}") from None
+        v = _parsed(text, "a whole number", rng, hint)
         if not math.isfinite(v) or not v.is_integer():
             raise argparse.ArgumentTypeError(f"must be a whole number {rng}{hint}, got {text}")
-        if (low is not None and v < low) or (high is not None and v > high):
+        if _outside(v, low, high, False, False):
             raise argparse.ArgumentTypeError(f"must be {rng}{hint}, got {text}")
         return int(v)
 

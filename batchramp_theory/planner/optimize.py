@@ -1,0 +1,206 @@
+"""One point of the front: the fewest samples that reach the target in ``K`` steps.
+
+For a fixed horizon ``K`` the planner minimises the exact final log-risk ``log E_K`` over the
+knots of :mod:`batchramp_theory.planner.parametrization` at a sample count ``N`` held exactly,
+while ``log N`` tracks the target by a damped Newton step per iteration,
+
+    log N <- log N - (log E_K - log E*) / (d log E_K / d log N),
+
+(the derivative comes with the same gradient; by the envelope theorem it is the slope of the
+optimal trade-off ``E*_K(N)`` once the knots are optimal). Adam updates the knots. After the
+descent, :func:`land` solves ``E_K(N) = E*`` for ``N`` with the shape fixed (forward passes
+only), and :func:`round_point` rounds the batches to integers, re-evaluates the risk exactly and,
+if rounding lost the target, adds the fewest samples that restore it: the rounding cost.
+
+The objective runs through :func:`batchramp_theory.moments.final_readout` with a traced step
+count, so one compile per problem shape (modes, array length, knot count) serves every ``K``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..batch_schedule_search import round_batches
+from ..moments import final_readout, mode_arrays
+from ..optimizers import recursion_for
+from ..recursions import expected_risk
+from ..schedules import Schedule
+from .parametrization import Knots, batch_schedule, lr_schedule
+
+__all__ = ["PointSolver", "make_point_solver", "RoundedPoint", "round_point", "land"]
+
+
+def _log_risk(state, coupling, modes):
+    return jnp.log(0.5 * coupling)
+
+
+class PointSolver(NamedTuple):
+    """The jitted pieces of one problem shape (:func:`make_point_solver`).
+
+    Attributes:
+        descend: ``descend(knots, log_samples, steps, log_target, track) -> (knots, log_samples, history)``:
+            ``iterations`` Adam steps (``track``: ``log N`` follows the target as well).
+        log_risk: ``log_risk(knots, log_samples, steps) -> log E_K`` (forward pass only).
+        schedules: ``schedules(knots, log_samples, steps) -> (lr, batch)`` per-step float arrays.
+        value_and_grad: ``(knots, log_samples, steps) -> (log E_K, (d knots, d log N))``.
+        length: the per-step array length (a multiple of the segment; ``K <= length``).
+        log_max: ``log B_max``.
+    """
+
+    descend: object
+    log_risk: object
+    schedules: object
+    value_and_grad: object
+    length: int
+    log_max: float
+    recursion: object
+    modes: object
+
+
+def make_point_solver(problem, optimizer, table, *, length: int, max_batch: float, iterations: int = 150,
+                      step_size: float = 0.08, segment: int = 64) -> PointSolver:
+    """Factory: precompute the problem's arrays and jit the descent for ``K <= length`` steps."""
+    rec = recursion_for(optimizer, problem, "risk")
+    modes = mode_arrays(problem)
+    dt = modes.lam.dtype
+    log_max = float(np.log(max_batch))
+    length = int(-(-length // segment) * segment)
+
+    def schedules(knots, log_samples, steps):
+        if log_max == 0.0:
+            batch = jnp.ones(length, dt)
+        else:
+            batch = batch_schedule(knots.y, log_samples, steps, length, log_max)
+        lr = lr_schedule(knots.x, batch, steps, table)
+        return jnp.where(jnp.arange(length) < steps, lr, 0.0), batch
+
+    def log_risk(knots, log_samples, steps):
+        lr, batch = schedules(knots, log_samples, steps)
+        return final_readout(rec, modes, lr, batch, steps, _log_risk, segment=segment)
+
+    vg = jax.value_and_grad(log_risk, argnums=(0, 1))
+    opt = optax.adam(step_size)
+
+    @jax.jit
+    def descend(knots, log_samples, steps, log_target, track):
+        lo = jnp.log(steps.astype(dt)) + 1e-9
+        hi = lo + log_max - 2e-9
+
+        def body(carry, _):
+            kn, ls, st = carry
+            val, (gk, gn) = vg(kn, ls, steps)
+            upd, st = opt.update(gk, st)
+            kn = optax.apply_updates(kn, upd)
+            newton = -(val - log_target) / jnp.minimum(gn, -1e-3)
+            ls = jnp.where(track, jnp.clip(ls + jnp.clip(0.5 * newton, -0.5, 0.5), lo, hi), ls)
+            return (kn, ls, st), val
+
+        (kn, ls, _), hist = jax.lax.scan(body, (knots, log_samples, opt.init(knots)), None, length=iterations)
+        return kn, ls, hist
+
+    return PointSolver(descend, jax.jit(log_risk), jax.jit(schedules), jax.jit(vg), length, log_max, rec, modes)
+
+
+def land(solver: PointSolver, knots: Knots, log_samples: float, steps: int, log_target: float,
+         iterations: int = 40) -> tuple[float, float]:
+    """``log N`` with ``log E_K(N) = log E*`` for the fixed knots (bracketed bisection in ``log N``).
+
+    Returns ``(log N, log E_K)``; if even ``N = K B_max`` misses the target, the upper end.
+    """
+    lo, hi = float(np.log(steps)), float(np.log(steps) + solver.log_max)
+    f = lambda ls: float(solver.log_risk(knots, jnp.asarray(ls), jnp.asarray(steps, jnp.int32))) - log_target  # noqa: E731
+    if solver.log_max == 0.0:
+        return lo, f(lo) + log_target
+    lo_e, hi_e = lo + 1e-9, hi - 1e-9
+    if f(hi_e) > 0:
+        return hi_e, f(hi_e) + log_target
+    if f(lo_e) <= 0:
+        return lo_e, f(lo_e) + log_target
+    a, b = lo_e, hi_e
+    x = min(max(float(log_samples), a), b)
+    fx = f(x)
+    a, b = (a, x) if fx <= 0 else (x, b)
+    for _ in range(iterations):
+        m = 0.5 * (a + b)
+        if f(m) <= 0:
+            b = m
+        else:
+            a = m
+        if b - a < 1e-7:
+            break
+    return b, f(b) + log_target
+
+
+class RoundedPoint(NamedTuple):
+    """A front point with integer batches, re-evaluated exactly.
+
+    Attributes:
+        lr, batch: per-step ``(K,)`` learning rates and integer batches.
+        samples: ``sum(batch)``; ``risk``: its exact final excess risk (``bt.expected_risk``).
+        float_samples, float_risk: the real-valued schedule's sample count and final risk.
+        rounding_risk_ratio: the risk of the rounded schedule at the real-valued sample count
+            (rounded to an integer) over ``float_risk``, minus 1.
+        rounding_samples: the samples added to restore the target after rounding (0 if none).
+    """
+
+    lr: np.ndarray
+    batch: np.ndarray
+    samples: int
+    risk: float
+    float_samples: float
+    float_risk: float
+    rounding_risk_ratio: float
+    rounding_samples: int
+
+
+def _integer_schedule(solver, knots, log_samples, steps, table, n_int):
+    _, b = solver.schedules(knots, jnp.asarray(log_samples), jnp.asarray(steps, jnp.int32))
+    b_int = round_batches(np.asarray(b)[:steps], int(n_int)) if solver.log_max > 0 else np.ones(steps, np.int64)
+    b_int = np.minimum(b_int, int(round(np.exp(solver.log_max))))
+    lr = np.asarray(lr_schedule(knots.x, jnp.asarray(b_int, solver.modes.lam.dtype), steps, table))
+    return lr, b_int
+
+
+def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_samples: float, steps: int, table,
+                target: float) -> RoundedPoint:
+    """Round the batches of a landed point to integers summing to ``round(N)``, re-evaluate exactly, restore the target.
+
+    The learning rate is recomputed at the integer batches (``lr_max(B_k) sigmoid(x)``), so each
+    step stays at its fraction of the stability limit.
+    """
+    ls = jnp.asarray(log_samples)
+    k = jnp.asarray(steps, jnp.int32)
+    float_risk = float(np.exp(solver.log_risk(knots, ls, k)))
+    n_float = float(np.exp(log_samples))
+    cap = steps * int(round(np.exp(solver.log_max)))
+
+    def evaluate(n):
+        lr, b = _integer_schedule(solver, knots, float(np.log(n)), steps, table, n)
+        return lr, b, float(np.asarray(expected_risk(problem, Schedule(lr, b), optimizer, on_divergence="inf"))[-1])
+
+    n0 = int(min(max(round(n_float), steps), cap))
+    lr, b, risk = evaluate(n0)
+    ratio = risk / float_risk - 1.0
+    extra = 0
+    if risk > target and n0 < cap:
+        lo, hi, step = n0, None, max(1, n0 // 1000)
+        while hi is None:  # grow geometrically until the target is met again
+            cand = min(lo + step, cap)
+            if evaluate(cand)[2] <= target or cand == cap:
+                hi = cand
+            else:
+                lo, step = cand, 2 * step
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if evaluate(mid)[2] <= target:
+                hi = mid
+            else:
+                lo = mid
+        lr, b, risk = evaluate(hi)
+        extra = hi - n0
+    return RoundedPoint(lr, b, int(b.sum()), risk, n_float, float_risk, ratio, extra)

@@ -14,6 +14,12 @@ Functional scaling laws (docs/fsl.md; arXiv 2509.19189, 2602.14208):
 :func:`growth_fraction_exponent`, :func:`two_stage_remaining_exponent`,
 :func:`catchup_time_fraction_exponent`.
 
+Optimal learning-rate schedule at a fixed batch (arXiv 2602.06797;
+docs/fsl.md, "Optimal learning-rate schedule at a fixed batch"):
+:func:`fsl_optimal_lr_exponent`, :func:`fsl_optimal_lr_peak_exponent`,
+:func:`fsl_optimal_lr_decay_fraction`, :func:`fsl_optimal_lr_schedule`. These four take ``capacity``
+first, as the paper writes its schedule in ``beta``; the rest of the module takes ``source`` first.
+
 Critical batch and optimal learning rate (docs/critical_batch.md):
 :func:`critical_batch_budget_exponent`, :func:`time_transfer_budget_exponent`,
 :func:`optimal_lr_batch_exponent`.
@@ -30,8 +36,9 @@ import math
 
 import numpy as np
 
+from .._validation import check_int, check_scalar
 from ..fsl import regime as task_regime
-from ..fsl.kernels import power_law_tail_exponent
+from ..fsl.kernels import power_law_kernel_exponent, power_law_tail_exponent
 
 __all__ = [
     "in_power_law_fsl_domain",
@@ -41,6 +48,10 @@ __all__ = [
     "growth_fraction_exponent",
     "two_stage_remaining_exponent",
     "catchup_time_fraction_exponent",
+    "fsl_optimal_lr_exponent",
+    "fsl_optimal_lr_peak_exponent",
+    "fsl_optimal_lr_decay_fraction",
+    "fsl_optimal_lr_schedule",
     "critical_batch_budget_exponent",
     "time_transfer_budget_exponent",
     "optimal_lr_batch_exponent",
@@ -167,6 +178,105 @@ def catchup_time_fraction_exponent(source: float, capacity: float) -> float:
     """
     a = power_law_tail_exponent(capacity)
     return -(a - source) / a
+
+
+# ============================================================================ optimal LR schedule (docs/fsl.md)
+
+
+def _lr_task(capacity, source, regime_: str | None) -> tuple[float, float, str]:
+    capacity = check_scalar("capacity", capacity, low=1.0, low_open=True)
+    source = check_scalar("source", source, low=0.0, low_open=True)
+    return capacity, source, _regime(source, capacity, regime_)
+
+
+def fsl_optimal_lr_exponent(capacity: float) -> float:
+    """Exponent ``2 beta - 1`` of the FSL-optimal power decay ``eta*(z) = eta_peak (1 - z/N)^(2 beta - 1)``.
+
+    Easy tasks, ``z`` the step and ``N`` the horizon in steps (arXiv 2602.06797, abstract; re-derived as
+    the KKT stationarity condition of the power-law FSL in
+    docs/fsl.md, "Optimal learning-rate schedule at a fixed batch"). The same exponent shapes the hard
+    tasks' final decay window.
+
+    Examples:
+        >>> fsl_optimal_lr_exponent(2.0), fsl_optimal_lr_exponent(1.5)
+        (3.0, 2.0)
+    """
+    return 2.0 * check_scalar("capacity", capacity, low=1.0, low_open=True) - 1.0
+
+
+def fsl_optimal_lr_peak_exponent(capacity: float, source: float, regime: str | None = None) -> float:
+    """Exponent of the optimal peak learning rate in the horizon, ``eta_peak ~ N^x``.
+
+    Easy tasks: ``x = -(s - 1 + 1/beta) / (s + 1/beta)`` (arXiv 2602.06797, COLT 2026 extended abstract;
+    re-derived); hard tasks hold the largest admissible rate ``eta_max``, independent of ``N``: ``x = 0``.
+    docs/fsl.md, "Optimal learning-rate schedule at a fixed batch".
+
+    Examples:
+        >>> fsl_optimal_lr_peak_exponent(2.0, 1.0), fsl_optimal_lr_peak_exponent(2.0, 0.3)
+        (-0.3333333333333333, 0.0)
+    """
+    capacity, source, r = _lr_task(capacity, source, regime)
+    if r == "hard":
+        return 0.0
+    return -(source - 1.0 + 1.0 / capacity) / (source + 1.0 / capacity)
+
+
+def fsl_optimal_lr_decay_fraction(
+    capacity: float, source: float, steps: float, *, scale: float = 1.0, regime: str | None = None
+) -> float:
+    """Fraction ``L/N`` of the horizon spent decaying in the FSL-optimal LR schedule [derived].
+
+    Easy tasks decay throughout: 1. Hard tasks: ``min(1, scale N^x)`` with
+    ``x = -(1 - 1/beta - s) / (2 - 1/beta)``, i.e. a decay window ``L ~ N^((1+s)/(2-1/beta))``. The
+    paper states only that the fraction vanishes; the exponent is our KKT derivation, and ``scale``
+    (``(2 beta/eta_max) (sigma^2 eta_max^(s+2)/s)^(1/(2-1/beta))`` with unit FSL constants) sets the
+    level, which 1 does not reproduce (docs/fsl.md, "Optimal learning-rate schedule at a fixed batch").
+
+    Examples:
+        >>> round(fsl_optimal_lr_decay_fraction(2.0, 0.3, 1e6), 4), fsl_optimal_lr_decay_fraction(2.0, 0.8, 1e6)
+        (0.1585, 1.0)
+    """
+    capacity, source, r = _lr_task(capacity, source, regime)
+    steps = check_scalar("steps", steps, low=1.0)
+    scale = check_scalar("scale", scale, low=0.0, low_open=True)
+    if r == "easy":
+        return 1.0
+    x = -(power_law_tail_exponent(capacity) - source) / power_law_kernel_exponent(capacity)
+    return min(1.0, scale * steps**x)
+
+
+def fsl_optimal_lr_schedule(
+    capacity: float, source: float, steps: int, peak_lr: float, *,
+    regime: str | None = None, decay_fraction: float | None = None,
+) -> np.ndarray:
+    """Per-step FSL-optimal learning-rate shape at a fixed batch, a ``(steps,)`` float64 array.
+
+    ``eta_k = peak_lr min(1, (N - z_k)/L)^(2 beta - 1)`` at the step midpoints ``z_k = k + 1/2``,
+    ``N = steps``, decay window ``L = f N``. Easy tasks (``f = 1``): the power decay
+    ``eta_peak (1 - z/N)^(2 beta - 1)`` of arXiv 2602.06797 (abstract), ``peak_lr`` the tuned
+    ``eta_peak ~ N^x`` (:func:`fsl_optimal_lr_peak_exponent`). Hard tasks: stable at ``peak_lr``
+    (= ``eta_max``, the largest admissible rate), then the same power decay over the last ``f N``
+    steps, ``f`` = ``decay_fraction`` or :func:`fsl_optimal_lr_decay_fraction` with ``scale = 1``;
+    the paper gives the WSD-like structure, the window's shape and length are our KKT derivation.
+    No warmup. ``regime`` overrides the task's.
+    docs/fsl.md, "Optimal learning-rate schedule at a fixed batch".
+
+    Examples:
+        >>> fsl_optimal_lr_schedule(2.0, 1.0, 4, 1.0).round(4).tolist()
+        [0.6699, 0.2441, 0.0527, 0.002]
+        >>> fsl_optimal_lr_schedule(2.0, 0.3, 4, 1.0, decay_fraction=0.5).round(4).tolist()
+        [1.0, 1.0, 0.4219, 0.0156]
+    """
+    capacity, source, r = _lr_task(capacity, source, regime)
+    steps = check_int("steps", steps, low=1)
+    peak_lr = check_scalar("peak_lr", peak_lr, low=0.0, low_open=True)
+    if decay_fraction is None:
+        f = fsl_optimal_lr_decay_fraction(capacity, source, steps, regime=r)
+    else:
+        f = check_scalar("decay_fraction", decay_fraction, low=0.0, high=1.0, low_open=True)
+    z = np.arange(steps, dtype=np.float64) + 0.5
+    u = np.minimum(1.0, (steps - z) / (f * steps))
+    return peak_lr * u ** fsl_optimal_lr_exponent(capacity)
 
 
 # ============================================================================ critical batch (docs/critical_batch.md)

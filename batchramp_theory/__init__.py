@@ -10,7 +10,7 @@ a subpackage is under its name (``bt.fsl``, ``bt.moments``, ``bt.critical_batch`
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import export, fsl, moments
+from . import export, fsl, moments, planner
 from .critical_batch import (
     BudgetScaling,
     LRSweep,
@@ -43,6 +43,7 @@ from .model_size import WidthStudy, width_study
 from .moments import expected_grad_norm2
 from .optimizers import SGD, Adam, Momentum, NormalizedSGD, Optimizer, SignSGD
 from .placement import Placement
+from .planner import Plan, PlanPoint, UnreachableTarget, plan
 from .problem import Problem, excess_risk, power_law_problem
 from .problem_file import ExponentFit, fit_exponents, load_problem
 from .quadrature import mode_sum, power_law_quadrature
@@ -114,6 +115,8 @@ __all__ = [
     # Functional scaling laws (the full API is bt.fsl).
     "fsl", "power_law_fsl", "mode_sum_fsl", "calibrate_power_law", "optimal_batch_schedule",
     "optimal_two_stage", "catchup",
+    # The planner: the Pareto front of serial steps against samples (the full API is bt.planner).
+    "plan", "Plan", "PlanPoint", "UnreachableTarget", "planner",
     # Sweeps; the recursion seam.
     "run_grid_batched", "moments", "export",
 ]

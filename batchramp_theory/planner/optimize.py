@@ -32,7 +32,8 @@ from ..recursions import expected_risk
 from ..schedules import Schedule
 from .parametrization import Knots, batch_schedule, lr_schedule
 
-__all__ = ["PointSolver", "make_point_solver", "RoundedPoint", "round_point", "land"]
+__all__ = ["PointSolver", "make_point_solver", "RoundedPoint", "round_point", "land", "FixedHorizonOptimum",
+           "optimal_schedule"]
 
 
 def _log_risk(state, coupling, modes):
@@ -63,8 +64,15 @@ class PointSolver(NamedTuple):
 
 
 def make_point_solver(problem, optimizer, table, *, length: int, max_batch: float, iterations: int = 150,
-                      step_size: float = 0.08, segment: int = 64) -> PointSolver:
-    """Factory: precompute the problem's arrays and jit the descent for ``K <= length`` steps."""
+                      step_size: float = 0.08, segment: int = 64, fixed_lr: float | None = None,
+                      fixed_batch: float | None = None) -> PointSolver:
+    """Factory: precompute the problem's arrays and jit the descent for ``K <= length`` steps.
+
+    ``fixed_lr`` holds the learning rate constant (only the batch knots move); ``fixed_batch``
+    holds the batch constant (only the LR knots move; the sample count is then ``K B`` and
+    ``log_samples`` is ignored). The references of :mod:`batchramp_theory.planner.references`
+    use them.
+    """
     rec = recursion_for(optimizer, problem, "risk")
     modes = mode_arrays(problem)
     dt = modes.lam.dtype
@@ -72,11 +80,13 @@ def make_point_solver(problem, optimizer, table, *, length: int, max_batch: floa
     length = int(-(-length // segment) * segment)
 
     def schedules(knots, log_samples, steps):
-        if log_max == 0.0:
+        if fixed_batch is not None:
+            batch = jnp.full(length, float(fixed_batch), dt)
+        elif log_max == 0.0:
             batch = jnp.ones(length, dt)
         else:
             batch = batch_schedule(knots.y, log_samples, steps, length, log_max)
-        lr = lr_schedule(knots.x, batch, steps, table)
+        lr = lr_schedule(knots.x, batch, steps, table) if fixed_lr is None else jnp.full(length, float(fixed_lr), dt)
         return jnp.where(jnp.arange(length) < steps, lr, 0.0), batch
 
     def log_risk(knots, log_samples, steps):
@@ -204,3 +214,57 @@ def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_sampl
         lr, b, risk = evaluate(hi)
         extra = hi - n0
     return RoundedPoint(lr, b, int(b.sum()), risk, n_float, float_risk, ratio, extra)
+
+
+class FixedHorizonOptimum(NamedTuple):
+    """The lowest exact final risk at a fixed horizon and sample count (:func:`optimal_schedule`).
+
+    Attributes:
+        lr, batch: per-step ``(K,)`` float learning rates and batches (real-valued: no rounding).
+        risk: the exact final excess risk of that float schedule.
+        knots: the optimised :class:`~batchramp_theory.planner.parametrization.Knots`.
+        history: ``(iterations x stages,)`` final risk along the descent.
+    """
+
+    lr: np.ndarray
+    batch: np.ndarray
+    risk: float
+    knots: Knots
+    history: np.ndarray
+
+
+def optimal_schedule(problem, optimizer, *, steps: int, samples: float | None = None, max_batch: float | None = None,
+                     lr: float | None = None, batch: float | None = None, knots=(1, 4, 16), iterations: int = 150,
+                     table=None) -> FixedHorizonOptimum:
+    """Minimise the exact final risk over ``steps``-step schedules with a fixed sample count (no target).
+
+    Exactly one of: ``samples`` (joint LR and batch, batches in ``[1, max_batch]`` summing to
+    ``samples``; with ``lr`` given, the LR is held constant and only the batch moves) or
+    ``batch`` (a constant batch; only the LR moves). The LR is parametrised as a fraction of the
+    stability limit (:mod:`~batchramp_theory.planner.parametrization`); ``knots`` are the stages,
+    each warm-started from the last. The closed-form references (FSL optimal batch schedule at a
+    fixed LR, optimal LR schedule at a fixed batch, the single-mode greedy optimum) are checked
+    against this (:mod:`batchramp_theory.checks.plan`).
+    """
+    from .parametrization import lr_limit_table, refine_knots
+
+    if (samples is None) == (batch is None):
+        raise ValueError("give exactly one of samples (joint or batch-only) and batch (LR-only)")
+    if batch is not None:
+        max_batch = float(batch)
+    elif max_batch is None:
+        max_batch = float(samples)
+    table = lr_limit_table(problem, optimizer, max_batch) if table is None else table
+    solver = make_point_solver(problem, optimizer, table, length=steps, max_batch=max_batch, iterations=iterations,
+                               fixed_lr=lr, fixed_batch=batch)
+    ls = jnp.asarray(float(np.log(samples)) if samples is not None else float(np.log(steps * batch)))
+    k = jnp.asarray(steps, jnp.int32)
+    kn = Knots(jnp.zeros(1), jnp.zeros(1))
+    hist = []
+    for n in knots:
+        kn = refine_knots(kn, n)
+        kn, _, h = solver.descend(kn, ls, k, jnp.asarray(0.0), jnp.asarray(False))
+        hist.append(np.exp(np.asarray(h)))
+    lr_k, b_k = solver.schedules(kn, ls, k)
+    risk = float(np.exp(solver.log_risk(kn, ls, k)))
+    return FixedHorizonOptimum(np.asarray(lr_k)[:steps], np.asarray(b_k)[:steps], risk, kn, np.concatenate(hist))

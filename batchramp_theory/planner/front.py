@@ -189,7 +189,7 @@ def plan(
     max_steps: int = 10_000,
     min_steps: int | None = None,
     knots: tuple = (4, 16),
-    iterations: int = 150,
+    iterations: int | tuple = (30, 80),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Plan:
     """The Pareto front of (serial steps, samples) reaching ``target``, with LR and batch optimised jointly.
@@ -205,7 +205,9 @@ def plan(
             to ``min(max_steps, budget)``).
         max_steps, min_steps: the step range (``min_steps`` default: found from the batch cap).
         knots: knot counts of the low-dimensional and the refinement stage.
-        iterations: Adam iterations per stage and point.
+        iterations: Adam iterations of the constant stage and of each shaped stage, per point
+            (one integer: both). With Adam's step 0.2 on the logits, 30 and 80 reach the samples of
+            a 240-iteration run to about 0.05% (docs/planner.md, "Convergence").
         progress: ``progress(done, total, message)`` called after each point.
 
     Raises:
@@ -227,38 +229,70 @@ def plan(
     initial = float(problem.initial_risk)
     target = _target_from(problem, target, target_loss, initial)
     k_hi = min(max_steps, budget)
+    iters = (int(iterations), int(iterations)) if np.ndim(iterations) == 0 else tuple(int(v) for v in iterations)
+    if len(iters) != 2 or min(iters) < 1:
+        raise ValueError(f"iterations must be a positive integer or a pair (constant stage, shaped stages), got {iterations!r}")
     table = lr_limit_table(problem, optimizer, max_batch)
-    solver = make_point_solver(problem, optimizer, table, length=k_hi, max_batch=max_batch, iterations=iterations)
+    solver = make_point_solver(problem, optimizer, table, length=k_hi, max_batch=max_batch)
     log_t = float(np.log(target))
-
     k_lo = _fewest_steps(problem, optimizer, table, max_batch, k_hi, target) if min_steps is None else \
         check_int("min_steps", min_steps, low=1)
-    grid = np.unique(np.round(np.geomspace(min(k_lo, k_hi), k_hi, points)).astype(int))
-    out = []
-    warm, warm_ls = None, 0.0
-    for i, k in enumerate(grid[::-1]):
-        k = int(k)
+    k_lo = min(k_lo, k_hi)
+
+    def point(k, warm, warm_ls):
+        """Constant optimum, then the shaped optimum (all stages from the constant one, or the neighbour's refined)."""
         c_kn, c_ls = _constant_start(solver, k, log_t)
-        c_kn, c_ls, _ = _descend_stages(solver, c_kn, c_ls, k, log_t, (), track=True)
+        c_kn, c_ls = _descend_stages(solver, c_kn, c_ls, k, log_t, (), iters)
         c_ls, c_lr = land(solver, c_kn, c_ls, k, log_t)
         const_n = float(np.exp(c_ls)) if c_lr <= log_t + 1e-9 else float("inf")
         lr_c, b_c = solver.schedules(c_kn, jnp.asarray(c_ls), jnp.asarray(k, jnp.int32))
-        if warm is None:  # the longest horizon: the constant optimum through every stage
-            kn, ls, _ = _descend_stages(solver, c_kn, c_ls, k, log_t, knots, track=True)
+        if warm is None:
+            kn, ls = _descend_stages(solver, c_kn, c_ls, k, log_t, knots, iters)
         else:  # normalised time transfers across horizons: refine the neighbour's optimum only
-            kn, ls, _ = _descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], track=True)
-        ls, lr_end = land(solver, kn, ls, k, log_t)
-        if np.exp(ls) > budget or lr_end > log_t + 1e-9:
-            if warm is None:
-                _unreachable(solver, kn, k, budget, max_batch, target, initial)
-            break  # shorter horizons need still more samples: the front ends here
-        rp = round_point(problem, optimizer, solver, kn, ls, k, table, target)
-        out.append(PlanPoint(k, rp.samples, rp.risk, rp.lr, rp.batch, rp, const_n, float(lr_c[0]), float(b_c[0]), kn))
+            kn, ls = _descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], iters)
+        ls, log_end = land(solver, kn, ls, k, log_t)
+        return kn, ls, log_end, (const_n, float(lr_c[0]), float(b_c[0]))
+
+    # The longest horizon first: it decides reachability, and whether batch 1 already has slack there.
+    kn, ls, log_end, const = point(k_hi, None, 0.0)
+    if np.exp(ls) > budget or log_end > log_t + 1e-9:
+        _unreachable(solver, kn, k_hi, budget, max_batch, target, initial)
+    first = (k_hi, kn, ls, const)
+    if ls <= np.log(k_hi) + 1e-6 and log_end < log_t and k_hi > k_lo:
+        # Batch 1 at every step beats the target at k_hi: more steps only cost samples. The front's
+        # data-minimal end is the fewest batch-1 steps that reach the target (bisection, forward passes).
+        k_hi = _fewest_unit_steps(solver, kn, k_lo, k_hi, log_t)
+        first = None
+    grid = np.unique(np.round(np.geomspace(k_lo, k_hi, points)).astype(int))[::-1]
+    out, warm, warm_ls = [], kn, ls
+    for i, k in enumerate(int(v) for v in grid):
+        if first is not None and k == first[0]:
+            _, kn, ls, const = first
+        else:
+            kn, ls, log_end, const = point(k, warm, warm_ls)
+            if np.exp(ls) > budget or log_end > log_t + 1e-9:
+                break  # shorter horizons need still more samples: the front ends here
+        rp = round_point(problem, optimizer, solver, kn, ls, k, target)
+        out.append(PlanPoint(k, rp.samples, rp.risk, rp.lr, rp.batch, rp, *const, kn))
         warm, warm_ls = kn, ls
         if progress is not None:
-            progress(i + 1, grid.size, f"K={k}: {rp.samples} samples (constant schedule: {const_n:.4g})")
+            progress(i + 1, grid.size, f"K={k}: {rp.samples} samples (constant schedule: {const[0]:.4g})")
     out.sort(key=lambda p: p.steps)
     return Plan(tuple(out), target, budget, max_batch, optimizer, initial, problem, tuple(knots))
+
+
+def _fewest_unit_steps(solver, kn, k_lo, k_hi, log_t) -> int:
+    """The fewest steps at which the shape ``kn`` with batch 1 at every step reaches the target (bisection)."""
+    def reaches(k):
+        return float(solver.log_risk(kn, jnp.asarray(float(np.log(k))), jnp.asarray(k, jnp.int32))) <= log_t
+
+    lo, hi = k_lo, k_hi
+    if reaches(lo):
+        return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
+    return hi
 
 
 def _unreachable(solver, kn, k, budget, max_batch, target, initial):
@@ -271,16 +305,20 @@ def _unreachable(solver, kn, k, budget, max_batch, target, initial):
         f"or max_steps, or ask for a target >= {reach:.6g}")
 
 
-def _descend_stages(solver, kn, ls, k, log_t, stages, track):
-    """The constant stage (if ``kn`` has one knot) then each of ``stages`` knot counts, warm-started."""
+def _descend_stages(solver, kn, ls, k, log_t, stages, iterations):
+    """The constant stage (if ``kn`` has one knot) then each of ``stages`` knot counts, warm-started.
+
+    ``iterations``: ``(constant stage, shaped stages)`` Adam iterations.
+    """
     kk = jnp.asarray(k, jnp.int32)
-    hist = []
-    todo = ([1] if kn.x.size == 1 else []) + [n for n in stages if n >= kn.x.size]
+    todo = ([1] if kn.x.size == 1 else []) + [n for n in stages if n >= kn.x.size and n > 1]
+    dt = solver.modes.lam.dtype
     for n in todo:
         kn = refine_knots(kn, n)
-        kn, ls, h = solver.descend(kn, jnp.asarray(ls, solver.modes.lam.dtype), kk, jnp.asarray(log_t), jnp.asarray(track))
-        hist.append(np.asarray(h))
-    return kn, float(ls), hist
+        its = iterations[0] if n == 1 else iterations[1]
+        kn, ls, _ = solver.descend(kn, jnp.asarray(ls, dt), kk, jnp.asarray(log_t, dt), jnp.asarray(True),
+                                   jnp.asarray(its))
+    return kn, float(ls)
 
 
 def _fewest_steps(problem, optimizer, table, max_batch, k_hi, target) -> int:

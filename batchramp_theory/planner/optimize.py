@@ -44,13 +44,16 @@ class PointSolver(NamedTuple):
     """The jitted pieces of one problem shape (:func:`make_point_solver`).
 
     Attributes:
-        descend: ``descend(knots, log_samples, steps, log_target, track) -> (knots, log_samples, history)``:
-            ``iterations`` Adam steps (``track``: ``log N`` follows the target as well).
+        descend: ``descend(knots, log_samples, steps, log_target, track, iterations) -> (knots, log_samples, history)``:
+            ``iterations`` Adam steps (a traced count: no recompile; ``track``: ``log N`` follows
+            the target as well); ``history`` is ``(max_iterations,)`` of ``log E_K``, NaN past ``iterations``.
         log_risk: ``log_risk(knots, log_samples, steps) -> log E_K`` (forward pass only).
         schedules: ``schedules(knots, log_samples, steps) -> (lr, batch)`` per-step float arrays.
         value_and_grad: ``(knots, log_samples, steps) -> (log E_K, (d knots, d log N))``.
         length: the per-step array length (a multiple of the segment; ``K <= length``).
         log_max: ``log B_max``.
+        lr_for: ``lr_for(x, batch, steps) -> lr``: the LR knots' per-step rates at given ``(length,)`` batches.
+        final_risk: ``final_risk(lr, batch, steps) -> E_K`` for ``(length,)`` arrays (forward pass).
     """
 
     descend: object
@@ -61,10 +64,12 @@ class PointSolver(NamedTuple):
     log_max: float
     recursion: object
     modes: object
+    lr_for: object
+    final_risk: object
 
 
-def make_point_solver(problem, optimizer, table, *, length: int, max_batch: float, iterations: int = 150,
-                      step_size: float = 0.08, segment: int = 64, fixed_lr: float | None = None,
+def make_point_solver(problem, optimizer, table, *, length: int, max_batch: float, max_iterations: int = 1000,
+                      step_size: float = 0.2, segment: int = 64, fixed_lr: float | None = None,
                       fixed_batch: float | None = None) -> PointSolver:
     """Factory: precompute the problem's arrays and jit the descent for ``K <= length`` steps.
 
@@ -97,53 +102,78 @@ def make_point_solver(problem, optimizer, table, *, length: int, max_batch: floa
     opt = optax.adam(step_size)
 
     @jax.jit
-    def descend(knots, log_samples, steps, log_target, track):
+    def descend(knots, log_samples, steps, log_target, track, iterations):
         lo = jnp.log(steps.astype(dt)) + 1e-9
         hi = lo + log_max - 2e-9
 
-        def body(carry, _):
-            kn, ls, st = carry
+        def body(i, carry):
+            kn, ls, st, hist = carry
             val, (gk, gn) = vg(kn, ls, steps)
             upd, st = opt.update(gk, st)
             kn = optax.apply_updates(kn, upd)
             newton = -(val - log_target) / jnp.minimum(gn, -1e-3)
             ls = jnp.where(track, jnp.clip(ls + jnp.clip(0.5 * newton, -0.5, 0.5), lo, hi), ls)
-            return (kn, ls, st), val
+            return kn, ls, st, hist.at[i].set(val)
 
-        (kn, ls, _), hist = jax.lax.scan(body, (knots, log_samples, opt.init(knots)), None, length=iterations)
+        hist0 = jnp.full(max_iterations, jnp.nan, dt)
+        n = jnp.minimum(iterations, max_iterations)
+        kn, ls, _, hist = jax.lax.fori_loop(0, n, body, (knots, log_samples, opt.init(knots), hist0))
         return kn, ls, hist
 
-    return PointSolver(descend, jax.jit(log_risk), jax.jit(schedules), jax.jit(vg), length, log_max, rec, modes)
+    def lr_for(x, batch, steps):
+        lr = lr_schedule(x, batch, steps, table) if fixed_lr is None else jnp.full(length, float(fixed_lr), dt)
+        return jnp.where(jnp.arange(length) < steps, lr, 0.0)
+
+    def final_risk(lr, batch, steps):
+        return final_readout(rec, modes, lr, batch, steps, segment=segment)
+
+    return PointSolver(descend, jax.jit(log_risk), jax.jit(schedules), jax.jit(vg), length, log_max, rec, modes,
+                       jax.jit(lr_for), jax.jit(final_risk))
 
 
 def land(solver: PointSolver, knots: Knots, log_samples: float, steps: int, log_target: float,
          iterations: int = 40) -> tuple[float, float]:
-    """``log N`` with ``log E_K(N) = log E*`` for the fixed knots (bracketed bisection in ``log N``).
+    """``log N`` with ``log E_K(N) = log E*`` for the fixed knots, from the high-``N`` side.
 
-    Returns ``(log N, log E_K)``; if even ``N = K B_max`` misses the target, the upper end.
+    A bracketed secant (Illinois) in ``log N``: ``log E_K`` is nearly linear in ``log N`` (a
+    power law), so a handful of forward passes land to ``1e-9`` in ``log N``. Returns
+    ``(log N, log E_K)`` with ``E_K <= E*``; if even ``N = K B_max`` misses the target, that end.
     """
     lo, hi = float(np.log(steps)), float(np.log(steps) + solver.log_max)
     f = lambda ls: float(solver.log_risk(knots, jnp.asarray(ls), jnp.asarray(steps, jnp.int32))) - log_target  # noqa: E731
     if solver.log_max == 0.0:
         return lo, f(lo) + log_target
-    lo_e, hi_e = lo + 1e-9, hi - 1e-9
-    if f(hi_e) > 0:
-        return hi_e, f(hi_e) + log_target
-    if f(lo_e) <= 0:
-        return lo_e, f(lo_e) + log_target
-    a, b = lo_e, hi_e
+    a, b = lo + 1e-9, hi - 1e-9
     x = min(max(float(log_samples), a), b)
     fx = f(x)
-    a, b = (a, x) if fx <= 0 else (x, b)
-    for _ in range(iterations):
-        m = 0.5 * (a + b)
-        if f(m) <= 0:
-            b = m
-        else:
-            a = m
-        if b - a < 1e-7:
+    if fx > 0:
+        fb = f(b)
+        if fb > 0:
+            return b, fb + log_target
+        a, fa = x, fx
+    else:
+        fa = f(a)
+        if fa <= 0:
+            return a, fa + log_target
+        b, fb = x, fx
+    side = 0
+    for _ in range(iterations):  # invariant: fa > 0 >= fb
+        if b - a < 1e-9:
             break
-    return b, f(b) + log_target
+        m = b - fb * (b - a) / (fb - fa)
+        m = min(max(m, a + 1e-3 * (b - a)), b - 1e-3 * (b - a))
+        fm = f(m)
+        if fm <= 0:
+            b, fb = m, fm
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        else:
+            a, fa = m, fm
+            if side == 1:
+                fb *= 0.5
+            side = 1
+    return b, fb + log_target
 
 
 class RoundedPoint(NamedTuple):
@@ -168,15 +198,20 @@ class RoundedPoint(NamedTuple):
     rounding_samples: int
 
 
-def _integer_schedule(solver, knots, log_samples, steps, table, n_int):
-    _, b = solver.schedules(knots, jnp.asarray(log_samples), jnp.asarray(steps, jnp.int32))
+def _integer_schedule(solver, knots, log_samples, steps, n_int):
+    """Integer batches summing to ``n_int`` (largest remainder) and the LR recomputed at them; its final risk."""
+    k = jnp.asarray(steps, jnp.int32)
+    _, b = solver.schedules(knots, jnp.asarray(log_samples), k)
     b_int = round_batches(np.asarray(b)[:steps], int(n_int)) if solver.log_max > 0 else np.ones(steps, np.int64)
     b_int = np.minimum(b_int, int(round(np.exp(solver.log_max))))
-    lr = np.asarray(lr_schedule(knots.x, jnp.asarray(b_int, solver.modes.lam.dtype), steps, table))
-    return lr, b_int
+    b_pad = np.ones(solver.length)
+    b_pad[:steps] = b_int
+    b_pad = jnp.asarray(b_pad, solver.modes.lam.dtype)
+    lr = solver.lr_for(knots.x, b_pad, k)
+    return np.asarray(lr)[:steps], b_int, float(solver.final_risk(lr, b_pad, k))
 
 
-def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_samples: float, steps: int, table,
+def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_samples: float, steps: int,
                 target: float) -> RoundedPoint:
     """Round the batches of a landed point to integers summing to ``round(N)``, re-evaluate exactly, restore the target.
 
@@ -189,9 +224,8 @@ def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_sampl
     n_float = float(np.exp(log_samples))
     cap = steps * int(round(np.exp(solver.log_max)))
 
-    def evaluate(n):
-        lr, b = _integer_schedule(solver, knots, float(np.log(n)), steps, table, n)
-        return lr, b, float(np.asarray(expected_risk(problem, Schedule(lr, b), optimizer, on_divergence="inf"))[-1])
+    def evaluate(n):  # the same exact recursion, jitted for the search; bt.expected_risk re-evaluates the winner
+        return _integer_schedule(solver, knots, float(np.log(n)), steps, n)
 
     n0 = int(min(max(round(n_float), steps), cap))
     lr, b, risk = evaluate(n0)
@@ -213,6 +247,7 @@ def round_point(problem, optimizer, solver: PointSolver, knots: Knots, log_sampl
                 lo = mid
         lr, b, risk = evaluate(hi)
         extra = hi - n0
+    risk = float(np.asarray(expected_risk(problem, Schedule(lr, b), optimizer, on_divergence="inf"))[-1])
     return RoundedPoint(lr, b, int(b.sum()), risk, n_float, float_risk, ratio, extra)
 
 
@@ -255,16 +290,16 @@ def optimal_schedule(problem, optimizer, *, steps: int, samples: float | None = 
     elif max_batch is None:
         max_batch = float(samples)
     table = lr_limit_table(problem, optimizer, max_batch) if table is None else table
-    solver = make_point_solver(problem, optimizer, table, length=steps, max_batch=max_batch, iterations=iterations,
-                               fixed_lr=lr, fixed_batch=batch)
+    solver = make_point_solver(problem, optimizer, table, length=steps, max_batch=max_batch, fixed_lr=lr,
+                               fixed_batch=batch)
     ls = jnp.asarray(float(np.log(samples)) if samples is not None else float(np.log(steps * batch)))
     k = jnp.asarray(steps, jnp.int32)
     kn = Knots(jnp.zeros(1), jnp.zeros(1))
     hist = []
     for n in knots:
         kn = refine_knots(kn, n)
-        kn, _, h = solver.descend(kn, ls, k, jnp.asarray(0.0), jnp.asarray(False))
-        hist.append(np.exp(np.asarray(h)))
+        kn, _, h = solver.descend(kn, ls, k, jnp.asarray(0.0), jnp.asarray(False), jnp.asarray(iterations))
+        hist.append(np.exp(np.asarray(h)[:iterations]))
     lr_k, b_k = solver.schedules(kn, ls, k)
     risk = float(np.exp(solver.log_risk(kn, ls, k)))
     return FixedHorizonOptimum(np.asarray(lr_k)[:steps], np.asarray(b_k)[:steps], risk, kn, np.concatenate(hist))

@@ -19,7 +19,7 @@ from .args import Parser, UsageError, in_user_words
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order they appear in --help.
-_COMMANDS = ["reproduce", "check", "seesaw", "sweep", "critical_batch"]
+_COMMANDS = ["reproduce", "check", "seesaw", "sweep", "critical_batch", "plan"]
 
 
 def build_parser() -> argparse.ArgumentParser:

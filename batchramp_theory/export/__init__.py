@@ -9,7 +9,7 @@ framework's parser and run semantics, each citing the framework's source (docs/e
 """
 
 from ..problem_file import load_problem
-from . import levanter, maxtext, megatron, olmo_core, optax_schedule
+from . import from_schedule, levanter, maxtext, megatron, olmo_core, optax_schedule
 from .cost import QuantizationCost, default_cost_lr, quantization_cost
 from .quantize import FORMATS, quantize, render
 from .stages import Constraints, RunnableRamp, constraints, ideal_stages, lr_in_samples, nearest_multiple
@@ -17,5 +17,5 @@ from .stages import Constraints, RunnableRamp, constraints, ideal_stages, lr_in_
 __all__ = [
     "FORMATS", "quantize", "render", "Constraints", "RunnableRamp", "constraints", "ideal_stages", "lr_in_samples",
     "nearest_multiple", "QuantizationCost", "quantization_cost", "default_cost_lr", "load_problem",
-    "megatron", "maxtext", "olmo_core", "levanter", "optax_schedule",
+    "megatron", "maxtext", "olmo_core", "levanter", "optax_schedule", "from_schedule",
 ]

@@ -26,8 +26,8 @@ from ..optimizers import SGD, Optimizer
 from ..problem import Problem
 from ..recursions import expected_risk
 from ..schedules import Schedule
-from .optimize import RoundedPoint, land, make_point_solver, round_point
-from .parametrization import Knots, lr_limit_table, refine_knots
+from .optimize import RoundedPoint, descend_stages, land, make_point_solver, round_point
+from .parametrization import Knots, lr_limit_table
 
 __all__ = ["plan", "Plan", "PlanPoint", "UnreachableTarget", "pareto_mask"]
 
@@ -87,6 +87,8 @@ class Plan(NamedTuple):
         target: the target excess risk; ``budget``, ``max_batch``: the limits; ``optimizer``.
         initial_risk: ``E_0``; ``problem``: the task.
         knots: the knot counts of the stages.
+        compiles: how many times the jitted descent was compiled for this plan (1: one compile
+            served every horizon and stage, as designed; more means a retrace, a bug).
     """
 
     points: tuple
@@ -97,6 +99,7 @@ class Plan(NamedTuple):
     initial_risk: float
     problem: Problem
     knots: tuple
+    compiles: int = 1
 
     @property
     def steps(self) -> np.ndarray:
@@ -123,6 +126,7 @@ class Plan(NamedTuple):
         return {
             "target": self.target, "budget": self.budget, "max_batch": self.max_batch,
             "optimizer": repr(self.optimizer), "initial_risk": self.initial_risk, "knots": list(self.knots),
+            "compiles": self.compiles,
             "points": [
                 {
                     "steps": p.steps, "samples": p.samples, "risk": p.risk, "on_front": bool(f),
@@ -157,23 +161,21 @@ def _target_from(problem, target, target_loss, initial):
     return target
 
 
-def _constant_start(solver, steps, log_target, grid_lr=(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0), grid_batch=12):
-    """A coarse forward-only search for the constant schedule's start: ``(Knots, log N)``."""
+def _constant_start(solver, steps, log_target, size, grid_lr=(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0), grid_batch=12):
+    """A coarse forward-only search for the constant schedule's start: ``(Knots, log N)`` (``size`` equal knots)."""
     k = jnp.asarray(steps, jnp.int32)
     best = None
     log_ns = np.log(steps) + np.linspace(0.0, solver.log_max, grid_batch) if solver.log_max > 0 else [np.log(steps)]
     for x in grid_lr:
-        kn = Knots(jnp.array([x]), jnp.array([0.0]))
+        kn = Knots(jnp.full(size, x), jnp.zeros(size))
         for ls in log_ns:
-            if solver.log_max > 0:
-                kn = Knots(jnp.array([x]), jnp.array([0.0]))
             r = float(solver.log_risk(kn, jnp.asarray(ls), k))
             if r <= log_target:
                 if best is None or ls < best[1]:
                     best = (kn, ls)
                 break
     if best is None:
-        return Knots(jnp.array([0.0]), jnp.array([0.0])), float(np.log(steps) + solver.log_max)
+        return Knots(jnp.zeros(size), jnp.zeros(size)), float(np.log(steps) + solver.log_max)
     return best[0], float(best[1])
 
 
@@ -232,6 +234,8 @@ def plan(
     iters = (int(iterations), int(iterations)) if np.ndim(iterations) == 0 else tuple(int(v) for v in iterations)
     if len(iters) != 2 or min(iters) < 1:
         raise ValueError(f"iterations must be a positive integer or a pair (constant stage, shaped stages), got {iterations!r}")
+    knots = tuple(check_int("knots", n, low=1) for n in np.atleast_1d(knots))
+    size = max(knots)
     table = lr_limit_table(problem, optimizer, max_batch)
     solver = make_point_solver(problem, optimizer, table, length=k_hi, max_batch=max_batch)
     log_t = float(np.log(target))
@@ -241,15 +245,15 @@ def plan(
 
     def point(k, warm, warm_ls):
         """Constant optimum, then the shaped optimum (all stages from the constant one, or the neighbour's refined)."""
-        c_kn, c_ls = _constant_start(solver, k, log_t)
-        c_kn, c_ls = _descend_stages(solver, c_kn, c_ls, k, log_t, (), iters)
+        c_kn, c_ls = _constant_start(solver, k, log_t, size)
+        c_kn, c_ls = descend_stages(solver, c_kn, c_ls, k, log_t, (1,), iters, size=size)
         c_ls, c_lr = land(solver, c_kn, c_ls, k, log_t)
         const_n = float(np.exp(c_ls)) if c_lr <= log_t + 1e-9 else float("inf")
         lr_c, b_c = solver.schedules(c_kn, jnp.asarray(c_ls), jnp.asarray(k, jnp.int32))
         if warm is None:
-            kn, ls = _descend_stages(solver, c_kn, c_ls, k, log_t, knots, iters)
+            kn, ls = descend_stages(solver, c_kn, c_ls, k, log_t, knots, iters, size=size)
         else:  # normalised time transfers across horizons: refine the neighbour's optimum only
-            kn, ls = _descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], iters)
+            kn, ls = descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], iters, size=size)
         ls, log_end = land(solver, kn, ls, k, log_t)
         return kn, ls, log_end, (const_n, float(lr_c[0]), float(b_c[0]))
 
@@ -278,7 +282,9 @@ def plan(
         if progress is not None:
             progress(i + 1, grid.size, f"K={k}: {rp.samples} samples (constant schedule: {const[0]:.4g})")
     out.sort(key=lambda p: p.steps)
-    return Plan(tuple(out), target, budget, max_batch, optimizer, initial, problem, tuple(knots))
+    cache = getattr(solver.descend, "_cache_size", None)
+    compiles = int(cache()) if cache is not None else -1
+    return Plan(tuple(out), target, budget, max_batch, optimizer, initial, problem, tuple(knots), compiles)
 
 
 def _fewest_unit_steps(solver, kn, k_lo, k_hi, log_t) -> int:
@@ -303,22 +309,6 @@ def _unreachable(solver, kn, k, budget, max_batch, target, initial):
         f"target excess risk {target:.6g} is unreachable: with budget {budget} samples, batch <= {max_batch} and "
         f"at most {k} steps the lowest excess risk found is {reach:.6g} (E_0 = {initial:.6g}); raise the budget "
         f"or max_steps, or ask for a target >= {reach:.6g}")
-
-
-def _descend_stages(solver, kn, ls, k, log_t, stages, iterations):
-    """The constant stage (if ``kn`` has one knot) then each of ``stages`` knot counts, warm-started.
-
-    ``iterations``: ``(constant stage, shaped stages)`` Adam iterations.
-    """
-    kk = jnp.asarray(k, jnp.int32)
-    todo = ([1] if kn.x.size == 1 else []) + [n for n in stages if n >= kn.x.size and n > 1]
-    dt = solver.modes.lam.dtype
-    for n in todo:
-        kn = refine_knots(kn, n)
-        its = iterations[0] if n == 1 else iterations[1]
-        kn, ls, _ = solver.descend(kn, jnp.asarray(ls, dt), kk, jnp.asarray(log_t, dt), jnp.asarray(True),
-                                   jnp.asarray(its))
-    return kn, float(ls)
 
 
 def _fewest_steps(problem, optimizer, table, max_batch, k_hi, target) -> int:

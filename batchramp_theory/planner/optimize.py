@@ -32,7 +32,7 @@ from ..recursions import expected_risk
 from ..schedules import Schedule
 from .parametrization import Knots, batch_schedule, lr_schedule
 
-__all__ = ["PointSolver", "make_point_solver", "RoundedPoint", "round_point", "land", "FixedHorizonOptimum",
+__all__ = ["PointSolver", "make_point_solver", "descend_stages", "RoundedPoint", "round_point", "land", "FixedHorizonOptimum",
            "optimal_schedule"]
 
 
@@ -44,9 +44,12 @@ class PointSolver(NamedTuple):
     """The jitted pieces of one problem shape (:func:`make_point_solver`).
 
     Attributes:
-        descend: ``descend(knots, log_samples, steps, log_target, track, iterations) -> (knots, log_samples, history)``:
-            ``iterations`` Adam steps (a traced count: no recompile; ``track``: ``log N`` follows
-            the target as well); ``history`` is ``(max_iterations,)`` of ``log E_K``, NaN past ``iterations``.
+        descend: ``descend(theta, tie, log_samples, steps, log_target, track, iterations) -> (theta, log_samples, history)``:
+            ``iterations`` Adam steps on ``theta`` (:class:`Knots` of ``size`` parameters; the knot
+            values are ``tie @ theta``, :func:`~batchramp_theory.planner.parametrization.tie_matrix`),
+            ``iterations`` a traced count and ``tie`` an array, so one compile serves every stage
+            and horizon; ``track``: ``log N`` follows the target as well. ``history`` is
+            ``(max_iterations,)`` of ``log E_K``, NaN past ``iterations``.
         log_risk: ``log_risk(knots, log_samples, steps) -> log E_K`` (forward pass only).
         schedules: ``schedules(knots, log_samples, steps) -> (lr, batch)`` per-step float arrays.
         value_and_grad: ``(knots, log_samples, steps) -> (log E_K, (d knots, d log N))``.
@@ -102,13 +105,17 @@ def make_point_solver(problem, optimizer, table, *, length: int, max_batch: floa
     opt = optax.adam(step_size)
 
     @jax.jit
-    def descend(knots, log_samples, steps, log_target, track, iterations):
+    def descend(theta, tie, log_samples, steps, log_target, track, iterations):
+        def tied(th, ls, steps):
+            return log_risk(Knots(tie @ th.x, tie @ th.y), ls, steps)
+
+        vg_tied = jax.value_and_grad(tied, argnums=(0, 1))
         lo = jnp.log(steps.astype(dt)) + 1e-9
         hi = lo + log_max - 2e-9
 
         def body(i, carry):
             kn, ls, st, hist = carry
-            val, (gk, gn) = vg(kn, ls, steps)
+            val, (gk, gn) = vg_tied(kn, ls, steps)
             upd, st = opt.update(gk, st)
             kn = optax.apply_updates(kn, upd)
             newton = -(val - log_target) / jnp.minimum(gn, -1e-3)
@@ -117,7 +124,7 @@ def make_point_solver(problem, optimizer, table, *, length: int, max_batch: floa
 
         hist0 = jnp.full(max_iterations, jnp.nan, dt)
         n = jnp.minimum(iterations, max_iterations)
-        kn, ls, _, hist = jax.lax.fori_loop(0, n, body, (knots, log_samples, opt.init(knots), hist0))
+        kn, ls, _, hist = jax.lax.fori_loop(0, n, body, (theta, log_samples, opt.init(theta), hist0))
         return kn, ls, hist
 
     def lr_for(x, batch, steps):
@@ -129,6 +136,37 @@ def make_point_solver(problem, optimizer, table, *, length: int, max_batch: floa
 
     return PointSolver(descend, jax.jit(log_risk), jax.jit(schedules), jax.jit(vg), length, log_max, rec, modes,
                        jax.jit(lr_for), jax.jit(final_risk))
+
+
+def descend_stages(solver: PointSolver, knots: Knots, log_samples, steps: int, log_target: float, stages, iterations,
+                   *, track: bool = True, size: int):
+    """Run the descent through each knot count of ``stages`` (coarse to fine), each warm-started from the last.
+
+    ``knots`` is the starting shape on its own knot count; ``iterations`` is ``(for 1 knot, for
+    more)``. Every stage is one call of the same compiled ``solver.descend`` (``size`` parameters
+    tied by :func:`~batchramp_theory.planner.parametrization.tie_matrix`). Returns the final
+    :class:`Knots` (``size`` values) and, with ``track=False``, the per-stage ``log E_K`` histories
+    (with ``track=True``: ``(Knots, log N)``).
+    """
+    from .parametrization import refine_knots, tie_matrix
+
+    dt = solver.modes.lam.dtype
+    kk = jnp.asarray(steps, jnp.int32)
+    ls = jnp.asarray(log_samples, dt)
+    coarse, full, hist = knots, None, []
+    for n in stages:
+        coarse = refine_knots(coarse, n)
+        tie = jnp.asarray(tie_matrix(n, size), dt)
+        theta = Knots(jnp.zeros(size, dt).at[:n].set(coarse.x), jnp.zeros(size, dt).at[:n].set(coarse.y))
+        its = iterations[0] if n == 1 else iterations[1]
+        theta, ls, h = solver.descend(theta, tie, ls, kk, jnp.asarray(log_target, dt), jnp.asarray(track),
+                                      jnp.asarray(its))
+        coarse = Knots(theta.x[:n], theta.y[:n])
+        full = Knots(tie @ theta.x, tie @ theta.y)
+        hist.append(np.asarray(h)[:its])
+    if full is None:
+        full = refine_knots(knots, size)
+    return (full, float(ls)) if track else (full, hist)
 
 
 def land(solver: PointSolver, knots: Knots, log_samples: float, steps: int, log_target: float,
@@ -281,7 +319,7 @@ def optimal_schedule(problem, optimizer, *, steps: int, samples: float | None = 
     fixed LR, optimal LR schedule at a fixed batch, the single-mode greedy optimum) are checked
     against this (:mod:`batchramp_theory.checks.plan`).
     """
-    from .parametrization import lr_limit_table, refine_knots
+    from .parametrization import lr_limit_table
 
     if (samples is None) == (batch is None):
         raise ValueError("give exactly one of samples (joint or batch-only) and batch (LR-only)")
@@ -294,12 +332,9 @@ def optimal_schedule(problem, optimizer, *, steps: int, samples: float | None = 
                                fixed_batch=batch)
     ls = jnp.asarray(float(np.log(samples)) if samples is not None else float(np.log(steps * batch)))
     k = jnp.asarray(steps, jnp.int32)
-    kn = Knots(jnp.zeros(1), jnp.zeros(1))
-    hist = []
-    for n in knots:
-        kn = refine_knots(kn, n)
-        kn, _, h = solver.descend(kn, ls, k, jnp.asarray(0.0), jnp.asarray(False), jnp.asarray(iterations))
-        hist.append(np.exp(np.asarray(h)[:iterations]))
+    kn, hist = descend_stages(solver, Knots(jnp.zeros(1), jnp.zeros(1)), ls, steps, 0.0, tuple(knots),
+                              (iterations, iterations), track=False, size=max(knots))
+    hist = [np.exp(h) for h in hist]
     lr_k, b_k = solver.schedules(kn, ls, k)
     risk = float(np.exp(solver.log_risk(kn, ls, k)))
     return FixedHorizonOptimum(np.asarray(lr_k)[:steps], np.asarray(b_k)[:steps], risk, kn, np.concatenate(hist))

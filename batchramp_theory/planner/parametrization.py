@@ -27,7 +27,7 @@ import numpy as np
 
 from ..stability import stability_limit
 
-__all__ = ["Knots", "knot_values", "budget_shift", "batch_schedule", "lr_limit_table", "LimitTable", "lr_schedule",
+__all__ = ["Knots", "tie_matrix", "knot_values", "budget_shift", "batch_schedule", "lr_limit_table", "LimitTable", "lr_schedule",
            "refine_knots"]
 
 
@@ -58,6 +58,27 @@ def refine_knots(knots: Knots, n: int) -> Knots:
             return jnp.full(n, v[0])
         return jnp.asarray(np.interp(np.linspace(0, 1, n), np.linspace(0, 1, v.size), v))
     return Knots(one(knots.x), one(knots.y))
+
+
+def tie_matrix(n: int, size: int) -> np.ndarray:
+    """``(size, size)`` matrix ``T`` with ``T @ theta`` the ``size`` knot values of the ``n``-knot shape ``theta[:n]``.
+
+    Column ``j < n`` holds the linear-interpolation weights of coarse knot ``j`` at the ``size``
+    fine knot positions; columns ``j >= n`` are zero (those parameters get zero gradient and stay
+    put). Every stage of the planner is then a descent over ``size`` parameters through ``T``,
+    so one compile serves every knot count. When the coarse positions are among the fine ones
+    (``(size - 1)`` divisible by ``(n - 1)``, e.g. 1, 4 and 16 knots), ``T @ theta`` is exactly
+    the ``n``-knot piecewise-linear schedule.
+    """
+    if not 1 <= n <= size:
+        raise ValueError(f"knot count {n} must be in [1, {size}]")
+    t = np.zeros((size, size))
+    fine = np.linspace(0.0, 1.0, size)
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = 1.0
+        t[:, j] = 1.0 if n == 1 else np.interp(fine, np.linspace(0.0, 1.0, n), e)
+    return t
 
 
 def _log_batch(y, t, log_max):

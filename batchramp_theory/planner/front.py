@@ -248,7 +248,8 @@ def plan(
         else:  # normalised time transfers across horizons: refine the neighbour's optimum only
             kn, ls, _ = _descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], track=True)
         ls, lr_end = land(solver, kn, ls, k, log_t)
-        if np.exp(ls) > budget or lr_end > log_t + 1e-9:
+        # land() keeps log N at least 1e-9 inside its bracket, so N = K = budget lands at budget (1 + 1e-9).
+        if ls > np.log(budget) + 2e-9 or lr_end > log_t + 1e-9:
             if warm is None:
                 _unreachable(solver, kn, k, budget, max_batch, target, initial)
             break  # shorter horizons need still more samples: the front ends here
@@ -262,9 +263,16 @@ def plan(
 
 
 def _unreachable(solver, kn, k, budget, max_batch, target, initial):
-    """Raise :class:`UnreachableTarget` with the lowest risk the planned shape reaches at the most samples allowed."""
+    """Raise :class:`UnreachableTarget` with the lowest risk found at the most samples allowed.
+
+    The knots come from a descent whose ``log N`` tracked the target (up to ``K B_max``), so they are
+    first re-optimised at that sample count (``track=False``) before the risk is read.
+    """
     n = min(budget, k * max_batch)
-    reach = float(np.exp(solver.log_risk(kn, jnp.asarray(float(np.log(n))), jnp.asarray(k, jnp.int32))))
+    kk = jnp.asarray(k, jnp.int32)
+    ls = jnp.asarray(float(np.clip(np.log(n), np.log(k) + 1e-9, np.log(k) + solver.log_max - 1e-9)))
+    kn, _, _ = solver.descend(kn, ls, kk, jnp.asarray(float(np.log(target))), jnp.asarray(False))
+    reach = float(np.exp(solver.log_risk(kn, ls, kk)))
     raise UnreachableTarget(
         f"target excess risk {target:.6g} is unreachable: with budget {budget} samples, batch <= {max_batch} and "
         f"at most {k} steps the lowest excess risk found is {reach:.6g} (E_0 = {initial:.6g}); raise the budget "

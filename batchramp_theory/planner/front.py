@@ -259,8 +259,8 @@ def plan(
 
     # The longest horizon first: it decides reachability, and whether batch 1 already has slack there.
     kn, ls, log_end, const = point(k_hi, None, 0.0)
-    if np.exp(ls) > budget or log_end > log_t + 1e-9:
-        _unreachable(solver, kn, k_hi, budget, max_batch, target, initial)
+    if ls > np.log(budget) + 2e-9 or log_end > log_t + 1e-9:  # land() stays 1e-9 inside its bracket
+        _unreachable(solver, kn, k_hi, budget, max_batch, target, initial, size, iters)
     first = (k_hi, kn, ls, const)
     if ls <= np.log(k_hi) + 1e-6 and log_end < log_t and k_hi > k_lo:
         # Batch 1 at every step beats the target at k_hi: more steps only cost samples. The front's
@@ -274,7 +274,7 @@ def plan(
             _, kn, ls, const = first
         else:
             kn, ls, log_end, const = point(k, warm, warm_ls)
-            if np.exp(ls) > budget or log_end > log_t + 1e-9:
+            if ls > np.log(budget) + 2e-9 or log_end > log_t + 1e-9:  # land() stays 1e-9 inside its bracket
                 break  # shorter horizons need still more samples: the front ends here
         rp = round_point(problem, optimizer, solver, kn, ls, k, target)
         out.append(PlanPoint(k, rp.samples, rp.risk, rp.lr, rp.batch, rp, *const, kn))
@@ -301,10 +301,17 @@ def _fewest_unit_steps(solver, kn, k_lo, k_hi, log_t) -> int:
     return hi
 
 
-def _unreachable(solver, kn, k, budget, max_batch, target, initial):
-    """Raise :class:`UnreachableTarget` with the lowest risk the planned shape reaches at the most samples allowed."""
+def _unreachable(solver, kn, k, budget, max_batch, target, initial, size, iters):
+    """Raise :class:`UnreachableTarget` with the lowest risk found at the most samples allowed.
+
+    The knots come from a descent whose ``log N`` tracked the target (up to ``K B_max``), so they are
+    first re-optimised at that sample count (``track=False``) before the risk is read.
+    """
     n = min(budget, k * max_batch)
-    reach = float(np.exp(solver.log_risk(kn, jnp.asarray(float(np.log(n))), jnp.asarray(k, jnp.int32))))
+    kk = jnp.asarray(k, jnp.int32)
+    ls = jnp.asarray(float(np.clip(np.log(n), np.log(k) + 1e-9, np.log(k) + solver.log_max - 1e-9)))
+    kn, _ = descend_stages(solver, kn, ls, k, float(np.log(target)), (size,), iters, track=False, size=size)
+    reach = float(np.exp(solver.log_risk(kn, ls, kk)))
     raise UnreachableTarget(
         f"target excess risk {target:.6g} is unreachable: with budget {budget} samples, batch <= {max_batch} and "
         f"at most {k} steps the lowest excess risk found is {reach:.6g} (E_0 = {initial:.6g}); raise the budget "

@@ -36,6 +36,8 @@ FIGURES: dict[str, str] = {
     # Critical batch and optimal LR vs budget.
     "critical_batch_vs_budget": "critical_batch_vs_budget",
     "optimal_lr_vs_batch": "optimal_lr_vs_batch",
+    # The planner: the steps/samples front with LR and batch optimised jointly.
+    "planner_front": "planner_front",
     # Smith et al.: decay vs ramp vs hybrid, with momentum.
     "smith_schedules": "smith_schedules",
     # Beyond the power law: model size (random-feature width) and real data.

@@ -255,6 +255,11 @@ def plan(
         else:  # normalised time transfers across horizons: refine the neighbour's optimum only
             kn, ls = descend_stages(solver, warm, warm_ls, k, log_t, knots[-1:], iters, size=size)
         ls, log_end = land(solver, kn, ls, k, log_t)
+        if warm is not None and (ls > np.log(budget) + 2e-9 or log_end > log_t + 1e-9):
+            # The neighbour's shape can miss at a much shorter horizon (the optimum changes shape
+            # near the fewest steps): start again from this horizon's constant optimum.
+            kn, ls = descend_stages(solver, c_kn, c_ls, k, log_t, knots, iters, size=size)
+            ls, log_end = land(solver, kn, ls, k, log_t)
         return kn, ls, log_end, (const_n, float(lr_c[0]), float(b_c[0]))
 
     # The longest horizon first: it decides reachability, and whether batch 1 already has slack there.

@@ -27,7 +27,7 @@ from ..verify.result import CheckResult, agrees
 __all__ = ["CheckResult", "register", "registered", "run_checks", "agrees"]
 
 # Modules whose import registers checks (one per theory area).
-_MODULES = ["core", "equivalence", "fsl", "critical_batch", "scale", "data", "model_size"]
+_MODULES = ["core", "equivalence", "fsl", "critical_batch", "scale", "data", "model_size", "plan"]
 
 _REGISTRY: dict[str, Callable[[bool], list[CheckResult]]] = {}
 

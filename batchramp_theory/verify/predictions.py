@@ -20,6 +20,9 @@ docs/fsl.md, "Optimal learning-rate schedule at a fixed batch"):
 :func:`fsl_optimal_lr_decay_fraction`, :func:`fsl_optimal_lr_schedule`. These four take ``capacity``
 first, as the paper writes its schedule in ``beta``; the rest of the module takes ``source`` first.
 
+Single mode (docs/recursions.md, "Single mode: the greedy schedule is optimal"): :func:`single_mode_greedy`,
+:func:`single_mode_constant_moment`.
+
 Critical batch and optimal learning rate (docs/critical_batch.md):
 :func:`critical_batch_budget_exponent`, :func:`time_transfer_budget_exponent`,
 :func:`optimal_lr_batch_exponent`.
@@ -52,6 +55,8 @@ __all__ = [
     "fsl_optimal_lr_peak_exponent",
     "fsl_optimal_lr_decay_fraction",
     "fsl_optimal_lr_schedule",
+    "single_mode_greedy",
+    "single_mode_constant_moment",
     "critical_batch_budget_exponent",
     "time_transfer_budget_exponent",
     "optimal_lr_batch_exponent",
@@ -277,6 +282,47 @@ def fsl_optimal_lr_schedule(
     z = np.arange(steps, dtype=np.float64) + 0.5
     u = np.minimum(1.0, (steps - z) / (f * steps))
     return peak_lr * u ** fsl_optimal_lr_exponent(capacity)
+
+
+# ============================================================================ single mode (docs/recursions.md)
+
+
+def single_mode_greedy(initial_moment: float, batch: float, noise: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The optimal SGD learning rates of one mode (``lambda = 1``) at a fixed batch, and its moments [derived].
+
+    ``m' = (1 - eta)^2 m + eta^2 (2 m + sigma^2) / B`` is minimised by ``eta = B m / ((B + 2) m + sigma^2)``,
+    giving ``m' = m (2 m + sigma^2) / ((B + 2) m + sigma^2)``; that map increases in ``m``, so the greedy
+    step is optimal at every horizon. Returns ``(lr (K,), m (K+1,))``; the risk is ``m / 2``.
+    docs/recursions.md, "Single mode: the greedy schedule is optimal".
+
+    Examples:
+        >>> lr, m = single_mode_greedy(1.0, 2.0, 1.0, 2)
+        >>> lr.round(4).tolist(), m.round(4).tolist()
+        ([0.4, 0.3529], [1.0, 0.6, 0.3882])
+    """
+    b, s2, ms = float(batch), float(noise) ** 2, [float(initial_moment)]
+    for _ in range(check_int("steps", steps, low=1)):
+        ms.append(ms[-1] * (2 * ms[-1] + s2) / ((b + 2) * ms[-1] + s2))
+    m = np.asarray(ms)
+    return b * m[:-1] / ((b + 2) * m[:-1] + s2), m
+
+
+def single_mode_constant_moment(lr, steps: int, initial_moment: float, batch: float, noise: float):
+    """One mode's second moment after ``K`` constant-``eta`` SGD steps [derived].
+
+    ``m_K = q^K m_0 + eta^2 sigma^2 / B (1 - q^K) / (1 - q)``, ``q = (1 - eta)^2 + 2 eta^2 / B`` (the
+    recursion of :func:`single_mode_greedy` summed as a geometric series; ``K`` terms at ``q = 1``).
+    docs/recursions.md, "Single mode: the greedy schedule is optimal".
+
+    Examples:
+        >>> round(float(single_mode_constant_moment(0.4, 1, 1.0, 2.0, 1.0)), 12)
+        0.6
+    """
+    eta, k, b = np.asarray(lr, dtype=np.float64), check_int("steps", steps, low=1), float(batch)
+    q = (1 - eta) ** 2 + 2 * eta**2 / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geo = np.where(np.abs(1 - q) > 1e-14, -np.expm1(k * np.log(q)) / (1 - q), float(k))
+    return q**k * float(initial_moment) + eta**2 * float(noise) ** 2 / b * geo
 
 
 # ============================================================================ critical batch (docs/critical_batch.md)

@@ -99,9 +99,11 @@ _BATCH_TASKS = (("easy", 0.8, 2.0), ("hard", 0.2, 3.0))
 _AT_BMIN = 1.1  # a float batch within 10% of b_min = 1 counts as "at b_min"
 # Per-step GD follows the batch spike of the last ~2% of steps, which 16 knots (1/15 of the run apart)
 # blur: measured 3.5% (easy) and 1.3% (hard) in quick mode; 64 knots close the easy gap to 0.1%. In
-# full mode (D=4000, K=711) the spike is sharper and the easy checks fail: 16 knots lose 2.6% to the
-# FSL schedule and 7.4% to per-step GD (64 knots beat the FSL by 3.2%): a planner limit, not loosened.
+# full mode (D=4000, K=711) the spike is sharper: 16 knots lose 2.6% to the FSL schedule and 7.4% to
+# per-step GD, so full mode refines to 61 knots (1, 4 and 16 knots sit exactly on 61; measured with 64:
+# the planner beats the FSL by 3.2%). The band is not loosened; the resolution is raised where needed.
 _GD_TOL = 0.05
+_BATCH_KNOTS = {True: (1, 4, 16), False: (1, 4, 16, 61)}
 
 
 def _quarter_growth(batch) -> float:
@@ -120,7 +122,7 @@ def fsl_batch(quick: bool):
         fsl = optimal_batch_schedule(batch_problem(source=s, capacity=beta, budget=budget, noise=noise, lr=lr))
         ref = fsl.to_schedule()
         k = ref.steps
-        opt = optimal_schedule(p, SGD(), steps=k, samples=budget, lr=lr)
+        opt = optimal_schedule(p, SGD(), steps=k, samples=budget, lr=lr, knots=_BATCH_KNOTS[quick])
         ints = Schedule(np.full(k, lr), round_batches(opt.batch, budget))
         r_plan, r_fsl = _final_risk(p, ints), _final_risk(p, ref)
         gd = numerical_optimal_batch(p, lr=lr, budget=budget, steps=[k], iterations=80 if quick else 300, learning_rate=0.1)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["sampler", "simulate", "recursions", "precision", "prng", "memory", "quadrature", "reproduce"]
+BENCHMARKS = ["sampler", "simulate", "recursions", "precision", "prng", "memory", "quadrature", "planner", "reproduce"]
 
 
 def summarise(records: list[dict]) -> str:

@@ -45,6 +45,13 @@ def point_choice(text: str):
     return integer(0, what="a point index of the table, fewest-steps or fewest-samples")(text)
 
 
+def _iterations(values):
+    """``--iterations N`` or ``--iterations N_CONSTANT N_SHAPED``."""
+    if len(values) > 2:
+        raise UsageError(f"--iterations takes one or two numbers, got {len(values)}")
+    return values[0] if len(values) == 1 else tuple(values)
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "plan",
@@ -74,8 +81,9 @@ def register(sub) -> None:
                    help="shortest horizon (default: the fewest steps a constant schedule at --max-batch needs)")
     s.add_argument("--knots", type=integer(1, what="knots"), nargs="+", default=[4, 16], metavar="N",
                    help="knot counts of the shape and refinement stages (default 4 16)")
-    s.add_argument("--iterations", type=integer(1, what="Adam iterations"), default=150,
-                   help="Adam iterations per stage and point (default 150)")
+    s.add_argument("--iterations", type=integer(1, what="Adam iterations"), nargs="+", default=[30, 80], metavar="N",
+                   help="Adam iterations of the constant stage and of each shaped stage, per point (one number: "
+                        "both; default 30 80)")
     g = p.add_argument_group("problem (power law: lambda_j = j^-capacity, lambda_j theta_j^2 = j^-(source*capacity+1))")
     g.add_argument("--dim", type=integer(1, what="modes"), default=128, help="number of modes (default 128)")
     g.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="capacity exponent beta > 1 (default 2)")
@@ -264,7 +272,7 @@ def run(args) -> int:
     try:
         plan = bt.plan(problem, target=args.target, target_loss=args.target_loss, budget=args.budget,
                        max_batch=args.max_batch, optimizer=optimizer, points=args.points, max_steps=args.max_steps,
-                       min_steps=args.min_steps, knots=tuple(args.knots), iterations=args.iterations, progress=callback)
+                       min_steps=args.min_steps, knots=tuple(args.knots), iterations=_iterations(args.iterations), progress=callback)
     finally:
         close()
     console = Console(width=max(Console().width, 110))

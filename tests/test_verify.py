@@ -195,6 +195,7 @@ GROUPS = [
     "critical_batch.tradeoff", "critical_batch.budget", "critical_batch.lr_scaling", "critical_batch.seesaw",
     "scale.quadrature", "data.recursion_vs_rows", "data.equivalence", "model_size.lr_transfer",
     "model_size.critical_batch", "model_size.sensitivity",
+    "plan.fsl_batch", "plan.fsl_lr", "plan.ramps_above_front", "plan.mccandlish_constant", "plan.single_mode",
 ]
 
 

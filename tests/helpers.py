@@ -98,3 +98,31 @@ def diag_sgd_risk(lam, theta, sigma, lr, batch):
         m = (1 - eta * lam) ** 2 * m + (eta**2 / b) * (lam**2 * m + lam * (lam @ m + sigma**2))
         out.append(0.5 * lam @ m)
     return np.array(out)
+
+
+class LazyCheckResults(dict):
+    """``results[group]``: the quick-mode results of a registered check group, run on first access only.
+
+    A module-scoped fixture returns one, so each group runs once and only for the tests selected.
+    """
+
+    def __missing__(self, group):
+        from batchramp_theory.checks import registered
+
+        self[group] = registered()[group](True)
+        return self[group]
+
+
+def assert_group_agrees(results, group: str, prefix: str) -> None:
+    """Every result of ``group`` is a ``CheckResult`` named under ``prefix``, with a reason, serialisable, agreeing with theory."""
+    import json
+
+    from batchramp_theory.checks import CheckResult
+
+    res = results[group]
+    assert res and all(isinstance(r, CheckResult) for r in res)
+    bad = [(r.name, r.statistic, r.bound, r.expected) for r in res if not r.agrees]
+    assert not bad, bad
+    for r in res:
+        assert r.name.startswith(prefix) and r.reason
+        json.dumps(r.to_dict())  # serialisable

@@ -3,12 +3,13 @@
 Runs each group once in quick mode (about 40 s on 2 cores: three Monte Carlo groups dominate).
 """
 
-import json
 import math
 
 import pytest
 
-from batchramp_theory.checks import CheckResult, registered
+from batchramp_theory.checks import registered
+
+from .helpers import LazyCheckResults, assert_group_agrees
 
 # The three Monte Carlo groups (sample, conditional, adam) take most of the time: they run in
 # the slow suite here and in every `batchramp check`.
@@ -27,14 +28,7 @@ GROUPS = [
 
 @pytest.fixture(scope="module")
 def results():
-    groups = registered()
-
-    class _Lazy(dict):  # run a group only when a (selected) test asks for it
-        def __missing__(self, g):
-            self[g] = groups[g](True)
-            return self[g]
-
-    return _Lazy()
+    return LazyCheckResults()
 
 
 NAMES = [g.values[0] if hasattr(g, "values") else g for g in GROUPS]
@@ -46,13 +40,7 @@ def test_groups_registered():
 
 @pytest.mark.parametrize("group", GROUPS)
 def test_group_agrees_with_theory(results, group):
-    res = results[group]
-    assert res and all(isinstance(r, CheckResult) for r in res)
-    bad = [(r.name, r.statistic, r.bound, r.expected) for r in res if not r.agrees]
-    assert not bad, bad
-    for r in res:
-        assert r.name.startswith(group.split(".")[0]) and r.reason
-        json.dumps(r.to_dict())  # serialisable
+    assert_group_agrees(results, group, group.split(".")[0])
 
 
 @pytest.mark.parametrize("group", GROUPS)

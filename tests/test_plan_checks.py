@@ -4,29 +4,23 @@ negative control; the single-mode closed forms against the exact recursion.
 Runs each group once in quick mode (about 45 s on 2 shared cores, mostly the planner's compiles).
 """
 
-import json
 
 import numpy as np
 import pytest
 
 import batchramp_theory as bt
-from batchramp_theory.checks import CheckResult, registered
+from batchramp_theory.checks import registered
 from batchramp_theory.checks.plan import front_samples, law_fit
 from batchramp_theory.verify.predictions import single_mode_constant_moment, single_mode_greedy
+
+from .helpers import LazyCheckResults, assert_group_agrees
 
 GROUPS = ["plan.fsl_batch", "plan.fsl_lr", "plan.ramps_above_front", "plan.mccandlish_constant", "plan.single_mode"]
 
 
 @pytest.fixture(scope="module")
 def results():
-    groups = registered()
-
-    class _Lazy(dict):  # run a group only when a (selected) test asks for it
-        def __missing__(self, g):
-            self[g] = groups[g](True)
-            return self[g]
-
-    return _Lazy()
+    return LazyCheckResults()
 
 
 def test_groups_registered():
@@ -35,13 +29,7 @@ def test_groups_registered():
 
 @pytest.mark.parametrize("group", GROUPS)
 def test_group_agrees_with_theory(results, group):
-    res = results[group]
-    assert res and all(isinstance(r, CheckResult) for r in res)
-    bad = [(r.name, r.statistic, r.bound, r.expected) for r in res if not r.agrees]
-    assert not bad, bad
-    for r in res:
-        assert r.name.startswith(group + ".") and r.reason
-        json.dumps(r.to_dict())
+    assert_group_agrees(results, group, group + ".")
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -30,6 +30,12 @@ def make_plan(b0, cut, samples, seq):
         return bt.ramp_schedule(base, b0, bt.seesaw_rule(cut), tokens_per_sample=seq)
 
 
+def layout(args):
+    """``(micro, dp, seq, plan, m)`` from a drawn layout: the ramp plan and the batch multiple ``m = micro x dp``."""
+    micro, dp, seq, b0, cut, samples = args
+    return micro, dp, seq, make_plan(b0, cut, samples, seq), micro * dp
+
+
 def common(rr, plan, m):
     b = np.asarray(rr.schedule.batch)
     assert np.all(b % m == 0) and np.all(b >= m)
@@ -43,8 +49,7 @@ def common(rr, plan, m):
 @SETTINGS
 @given(layouts)
 def test_threshold_formats(args):
-    micro, dp, seq, b0, cut, samples = args
-    plan, m = make_plan(b0, cut, samples, seq), micro * dp
+    micro, dp, seq, plan, m = layout(args)
     thr, ideal = ex.ideal_stages(plan)
     allowed = {ex.nearest_multiple(x, m) for x in ideal}
     for fmt in ("megatron", "levanter", "csv"):
@@ -68,8 +73,7 @@ def test_threshold_formats(args):
 @SETTINGS
 @given(layouts)
 def test_linear_formats(args):
-    micro, dp, seq, b0, cut, samples = args
-    plan, m = make_plan(b0, cut, samples, seq), micro * dp
+    micro, dp, seq, plan, m = layout(args)
     _, ideal = ex.ideal_stages(plan)
     collapses = ex.nearest_multiple(ideal[-1], m) <= ex.nearest_multiple(ideal[0], m)
     for fmt in ("megatron-legacy", "maxtext"):
@@ -96,8 +100,7 @@ def test_linear_formats(args):
 @SETTINGS
 @given(layouts)
 def test_olmo_core(args):
-    micro, dp, seq, b0, cut, samples = args
-    plan, m = make_plan(b0, cut, samples, seq), micro * dp
+    micro, dp, seq, plan, m = layout(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rr = ex.quantize(plan, "olmo-core", micro_batch=micro, data_parallel=dp)

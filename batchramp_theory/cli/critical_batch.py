@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .args import integer, number, writable_dir
-from .problem_args import add_problem_argument, load_problem
+from .problem_args import add_power_law_arguments, load_problem
 
 _OPTIMIZERS = ("sgd", "nsgd")
 
@@ -25,12 +25,7 @@ def register(sub) -> None:
             "B_crit = E_min/S_min against B_noise, and the exponent of B_crit against the budget D = E_min."
         ),
     )
-    g = p.add_argument_group("problem (power law: lambda_j = j^-capacity, lambda_j theta_j^2 = j^-(source*capacity+1))")
-    g.add_argument("--dim", type=integer(1, what="modes"), default=128, help="number of modes (default 128)")
-    g.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="capacity exponent beta > 1 (default 2)")
-    g.add_argument("--source", type=number(0, low_open=True, what="s"), default=0.5, help="source exponent s > 0 (default 0.5)")
-    g.add_argument("--noise", type=number(0, what="label-noise std sigma"), default=0.5, help="label-noise std sigma (default 0.5)")
-    add_problem_argument(g)
+    add_power_law_arguments(p)
     r = p.add_argument_group("runs")
     r.add_argument("--min-batch", type=integer(1), default=1, help="smallest batch (default 1)")
     r.add_argument("--max-batch", type=integer(1), default=1024, help="largest batch; batches double in between (default 1024)")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .args import UsageError, integer, number, writable_dir
-from .problem_args import add_problem_argument, load_problem
+from .problem_args import add_power_law_arguments, load_problem
 
 _OPTIMIZERS = ("sgd", "momentum", "nsgd")
 # The export formats (batchramp_theory.export.FORMATS, repeated so that --help needs no import).
@@ -84,12 +84,7 @@ def register(sub) -> None:
     s.add_argument("--iterations", type=integer(1, what="Adam iterations"), nargs="+", default=[30, 80], metavar="N",
                    help="Adam iterations of the constant stage and of each shaped stage, per point (one number: "
                         "both; default 30 80)")
-    g = p.add_argument_group("problem (power law: lambda_j = j^-capacity, lambda_j theta_j^2 = j^-(source*capacity+1))")
-    g.add_argument("--dim", type=integer(1, what="modes"), default=128, help="number of modes (default 128)")
-    g.add_argument("--capacity", type=number(1, low_open=True, what="beta"), default=2.0, help="capacity exponent beta > 1 (default 2)")
-    g.add_argument("--source", type=number(0, low_open=True, what="s"), default=0.5, help="source exponent s > 0 (default 0.5)")
-    g.add_argument("--noise", type=number(0, what="label-noise std sigma"), default=0.5, help="label-noise std sigma (default 0.5)")
-    add_problem_argument(g)
+    add_power_law_arguments(p)
     p.add_argument("--out", type=Path, metavar="DIR", help="write plan.json and front.csv (and the export) to DIR")
     e = p.add_argument_group("export one point for a training framework (docs/export.md)")
     e.add_argument("--export", metavar="FORMAT", choices=_FORMATS, help="quantise a point for FORMAT: " + ", ".join(_FORMATS))

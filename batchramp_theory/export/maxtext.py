@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stages import run_length_cap
+from .stages import linear_ramp_increments, run_length_cap
 
 __all__ = ["check_maxtext", "maxtext_batches", "render_maxtext", "parse_maxtext"]
 
@@ -26,18 +26,11 @@ def check_maxtext(config: dict) -> int:
     """Validate as ``RampupBatchManager._verify_inputs``; returns ``n``; ``ValueError`` naming the key."""
     start, inc = float(config["per_device_batch_size_start"]), float(config["per_device_batch_size_increment"])
     end, samples = float(config["per_device_batch_size"]), float(config["global_rampup_samples"])
-    if start <= 0 or inc <= 0:
-        raise ValueError("maxtext: per_device_batch_size_start and per_device_batch_size_increment must be positive")
     if samples <= 0:
         raise ValueError(f"maxtext: global_rampup_samples must be positive, got {samples:g}")
-    diff = end - start
-    if diff <= 0:
-        raise ValueError(f"maxtext: per_device_batch_size ({end:g}) must exceed per_device_batch_size_start "
-                         f"({start:g}): the ramp expresses a growing linear ramp only")
-    if diff % inc:
-        raise ValueError(f"maxtext: per_device_batch_size - per_device_batch_size_start = {diff:g} is not divisible "
-                         f"by per_device_batch_size_increment {inc:g}")
-    return int(diff // inc)
+    return linear_ramp_increments(
+        start, inc, end, what="maxtext",
+        names=("per_device_batch_size_start", "per_device_batch_size_increment", "per_device_batch_size"))
 
 
 def maxtext_batches(config: dict, devices: int, budget_samples: float) -> np.ndarray:

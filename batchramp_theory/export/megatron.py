@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stages import Constraints, run_length_cap
+from .stages import Constraints, linear_ramp_increments, run_length_cap
 
 __all__ = [
     "format_count", "parse_count", "parse_step_schedule", "render_step_schedule", "step_schedule_batches",
@@ -135,18 +135,12 @@ def check_rampup(start: int, increment: int, ramp_samples: int, global_batch: in
 
     Returns the number of increments ``n``; raises ``ValueError`` naming the constraint.
     """
-    if start <= 0 or increment <= 0:
-        raise ValueError(f"rampup: start ({start}) and increment ({increment}) must be positive")
     if ramp_samples < 0:
         raise ValueError(f"rampup: ramp_samples must be >= 0, got {ramp_samples}")
-    diff = global_batch - start
-    if diff <= 0:
-        raise ValueError(f"rampup: the global batch ({global_batch}) must exceed the start batch ({start}): "
-                         f"--rampup-batch-size expresses a growing linear ramp only")
-    if diff % increment:
-        raise ValueError(f"rampup: global - start = {diff} is not divisible by the increment {increment}")
+    n = linear_ramp_increments(start, increment, global_batch, what="rampup", names=("start", "the increment", "the global batch"),
+                               flag="--rampup-batch-size")
     _check_multiple([start, increment], cons, "rampup (start and increment, so that every start + k x increment is)")
-    return diff // increment
+    return n
 
 
 def rampup_batch(consumed: int, start: int, increment: int, ramp_samples: int, global_batch: int) -> int:

@@ -25,6 +25,7 @@ from .._validation import check_int
 from ..schedules import Schedule
 
 __all__ = ["Constraints", "RunnableRamp", "constraints", "ideal_stages", "lr_in_samples", "nearest_multiple",
+           "linear_ramp_increments",
            "run_length_cap"]
 
 # A framework simulation that has not reached the budget after this many steps is a bug or a
@@ -57,6 +58,27 @@ def constraints(micro_batch=1, data_parallel=1, seq_len=1) -> Constraints:
         raise ValueError("seq_len must be >= 1 (a sequence length of 0 has no tokens to count)")
     return Constraints(check_int("micro_batch", micro_batch, low=1), check_int("data_parallel", data_parallel, low=1),
                        check_int("seq_len", seq_len, low=1))
+
+
+def linear_ramp_increments(start, increment, end, *, what: str, names=("start", "increment", "end"),
+                           flag: str = "the ramp") -> int:
+    """``n = (end - start) / increment`` of a growing linear batch ramp, validated; ``ValueError`` otherwise.
+
+    Megatron-LM's legacy ``--rampup-batch-size`` and MaxText's per-device ramp share this rule
+    (``start, increment > 0``, ``end > start``, ``end - start`` divisible by ``increment``); each
+    caller passes its framework's parameter ``names`` and label ``what`` so the message speaks its
+    words (docs/export.md).
+    """
+    s_name, i_name, e_name = names
+    if start <= 0 or increment <= 0:
+        raise ValueError(f"{what}: {s_name} ({start:g}) and {i_name} ({increment:g}) must be positive")
+    diff = end - start
+    if diff <= 0:
+        raise ValueError(f"{what}: {e_name} ({end:g}) must exceed {s_name} ({start:g}): {flag} expresses a growing "
+                         "linear ramp only")
+    if diff % increment:
+        raise ValueError(f"{what}: {e_name} - {s_name} = {diff:g} is not divisible by {i_name} {increment:g}")
+    return int(diff // increment)
 
 
 def nearest_multiple(batch, multiple: int) -> int:

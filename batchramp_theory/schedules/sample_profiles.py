@@ -53,6 +53,15 @@ def _fraction(name, f, *, allow_zero=True):
     return check_scalar(name, f, low=0.0, high=1.0, low_open=not allow_zero)
 
 
+def _final_fraction_profile(name, shape, lr0, budget, final_fraction, warmup_fraction, warmup_start, *,
+                            allow_zero=True) -> LRSchedule:
+    """The decaying profiles' shared construction: ``r(u) = shape(u, xp, f)`` with ``f`` the final fraction."""
+    lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
+    f = _fraction("final_fraction", final_fraction, allow_zero=allow_zero)
+    return LRSchedule(name, lr0, total, w, a0, lambda u, xp: shape(u, xp, f), (),
+                      {"final_fraction": f, "warmup_fraction": warmup_fraction})
+
+
 @_renamed
 def constant_lr(lr0: float, budget: float, *, warmup_fraction: float = 0.0, warmup_start: float = 0.0) -> LRSchedule:
     """Constant ``r(u) = 1`` (after an optional linear warmup).
@@ -97,20 +106,16 @@ def step_lr(
 def exponential_lr(lr0: float, budget: float, final_fraction: float = 0.1, *,
                    warmup_fraction: float = 0.0, warmup_start: float = 0.0) -> LRSchedule:
     """Exponential decay ``r(u) = f^u`` from ``lr0`` to ``f * lr0`` (``f > 0``)."""
-    lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
-    f = _fraction("final_fraction", final_fraction, allow_zero=False)
-    return LRSchedule("exponential", lr0, total, w, a0, lambda u, xp: xp.power(f, u), (),
-                      {"final_fraction": f, "warmup_fraction": warmup_fraction})
+    return _final_fraction_profile("exponential", lambda u, xp, f: xp.power(f, u), lr0, budget, final_fraction,
+                                   warmup_fraction, warmup_start, allow_zero=False)
 
 
 @_renamed
 def linear_lr(lr0: float, budget: float, final_fraction: float = 0.0, *,
               warmup_fraction: float = 0.0, warmup_start: float = 0.0) -> LRSchedule:
     """Linear decay ``r(u) = 1 - (1 - f) u``; continuous-limit reduction ``(1 - f)/2`` (no warmup)."""
-    lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
-    f = _fraction("final_fraction", final_fraction)
-    return LRSchedule("linear", lr0, total, w, a0, lambda u, xp: linear_anneal(u, 1.0, f), (),
-                      {"final_fraction": f, "warmup_fraction": warmup_fraction})
+    return _final_fraction_profile("linear", lambda u, xp, f: linear_anneal(u, 1.0, f), lr0, budget, final_fraction,
+                                   warmup_fraction, warmup_start)
 
 
 @_renamed
@@ -144,20 +149,18 @@ def quarter_cosine_lr(lr0: float, budget: float, final_fraction: float = 0.0, *,
 
     Continuous-limit Seesaw reduction with ``f = 0`` and no warmup: ``1 - 2/pi`` (Lemma 1).
     """
-    lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
-    f = _fraction("final_fraction", final_fraction)
-    return LRSchedule("quarter_cosine", lr0, total, w, a0, lambda u, xp: f + (1.0 - f) * xp.cos(0.5 * np.pi * u), (),
-                      {"final_fraction": f, "warmup_fraction": warmup_fraction})
+    return _final_fraction_profile("quarter_cosine", lambda u, xp, f: f + (1.0 - f) * xp.cos(0.5 * np.pi * u), lr0,
+                                   budget, final_fraction,
+                                   warmup_fraction, warmup_start)
 
 
 @_renamed
 def half_cosine_lr(lr0: float, budget: float, final_fraction: float = 0.0, *,
                    warmup_fraction: float = 0.0, warmup_start: float = 0.0) -> LRSchedule:
     """Half-period cosine ``r(u) = f + (1 - f)(1 + cos(pi u))/2``; reduction ``(1 - f)/2`` (no warmup)."""
-    lr0, total, w, a0 = _common(lr0, budget, warmup_fraction, warmup_start)
-    f = _fraction("final_fraction", final_fraction)
-    return LRSchedule("half_cosine", lr0, total, w, a0, lambda u, xp: cosine_anneal(np.pi * u, 1.0, f, xp=xp), (),
-                      {"final_fraction": f, "warmup_fraction": warmup_fraction})
+    return _final_fraction_profile("half_cosine", lambda u, xp, f: cosine_anneal(np.pi * u, 1.0, f, xp=xp), lr0,
+                                   budget, final_fraction,
+                                   warmup_fraction, warmup_start)
 
 
 @_renamed
